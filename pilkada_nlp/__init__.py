@@ -1,0 +1,46 @@
+"""pilkada-nlp: flag Indonesian social-media posts about regional elections for human review.
+
+    >>> import pilkada_nlp
+    >>> pilkada_nlp.classify("Besok subuh ada amplop 100rb, asal coblos nomor 2")   # doctest: +SKIP
+    Prediction(label='illegal_campaign', score=0.93, ...)
+
+Public API: :func:`classify`, :func:`load_model`, :data:`LABELS`, :class:`Prediction`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pilkada_nlp.labels import LABEL_INFO, LABELS
+from pilkada_nlp.models import Classifier, ModelFileError, load_model
+from pilkada_nlp.predictions import Prediction, to_frame
+
+__version__ = "0.1.0"
+
+
+def classify(
+    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False
+) -> Prediction | list[Prediction]:
+    """Classify Indonesian posts as ``hoax``, ``hate_speech``, ``illegal_campaign`` or ``benign``.
+
+    Args:
+        texts: one ``str`` (returns one :class:`Prediction`), or a list, tuple or pandas Series of ``str`` (returns a
+            list of predictions in the same order, even for one item).
+        model: a loaded :class:`Classifier`, a shipped model name, a model directory, or ``None`` for the default.
+            Models are loaded once and cached.
+        explain: also return the n-grams that pushed hardest towards each predicted label.
+
+    Raises:
+        TypeError: ``texts`` is not a string or a sequence of strings; the message names the offending index.
+
+    Empty or whitespace-only texts give ``benign`` with no flags and ``warning="empty text"``; very long texts are
+    truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
+    """
+    classifier = model if isinstance(model, Classifier) else load_model(model)
+    return classifier.classify(texts, explain=explain)
+
+
+__all__ = [
+    "LABELS", "LABEL_INFO", "Classifier", "ModelFileError", "Prediction", "__version__", "classify", "load_model",
+    "to_frame",
+]

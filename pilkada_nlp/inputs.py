@@ -1,0 +1,55 @@
+"""Validation of user input, done once at the public entry points.
+
+A post must be a ``str``. Anything else (``None``, NaN, numbers, bytes) is a ``TypeError`` that names the index, so a
+caller never gets a crash deep inside a backend or a silently shifted list. Strings that can be classified but need
+care get a defined result plus a warning instead of an error:
+
+* empty or whitespace-only: ``benign``, no flags, warning ``"empty text"`` (nothing to flag);
+* longer than :data:`MAX_CHARS`: the head and tail are kept, warning ``"text truncated ..."``;
+* lone surrogates or other unencodable code points: replaced by spaces, warning ``"invalid characters replaced"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+#: Longest text classified as is. Social-media posts are far shorter; longer inputs are usually pasted articles.
+MAX_CHARS = 20_000
+
+EMPTY_WARNING = "empty text"
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def as_text_list(texts: object) -> tuple[list[object], bool]:
+    """Return ``(items, single)``: the items to classify and whether the caller passed one string.
+
+    Accepts a ``str``, or a list, tuple, pandas Series, numpy array or other iterable of items (not a mapping or bytes).
+    """
+    if isinstance(texts, str):
+        return [texts], True
+    if texts is None or isinstance(texts, (bytes, bytearray, dict)) or not isinstance(texts, Iterable):
+        raise TypeError(
+            f"texts must be a str or a list/tuple/Series of str, got {type(texts).__name__}"
+            + (" (decode bytes first, e.g. data.decode('utf-8'))" if isinstance(texts, (bytes, bytearray)) else "")
+        )
+    return list(texts), False
+
+
+def check_text(value: object, index: int) -> tuple[str, str | None]:
+    """Return ``(text, warning)`` for one item, or raise ``TypeError`` naming ``index`` when it is not a string."""
+    if not isinstance(value, str):
+        hint = " (decode bytes first)" if isinstance(value, (bytes, bytearray)) else ""
+        shown = "NaN" if isinstance(value, float) and value != value else repr(value)[:40]
+        raise TypeError(f"texts[{index}] must be a str, got {type(value).__name__} {shown}{hint}")
+    warnings = []
+    if _SURROGATES.search(value):
+        value = _SURROGATES.sub(" ", value)
+        warnings.append("invalid characters replaced")
+    if len(value) > MAX_CHARS:
+        half = MAX_CHARS // 2
+        value = value[:half] + " " + value[-half:]
+        warnings.append(f"text truncated to its first and last {half} characters")
+    if not value.strip():
+        warnings.append(EMPTY_WARNING)
+    return value, "; ".join(warnings) or None

@@ -1,0 +1,72 @@
+"""Loading models: shipped ones by name (``pilkada_nlp/models/<name>/``) or any model directory by path.
+
+``load_model`` reads the manifest first, verifies every file's checksum, checks the normaliser version, then picks the
+backend the manifest names. Results are cached per resolved directory, so ``classify`` never reloads.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pilkada_nlp.models.classifier import Classifier
+from pilkada_nlp.models.manifest import ModelFileError, read_manifest
+from pilkada_nlp.text import NORMALIZER_VERSION
+
+DEFAULT_MODEL = "default"
+SHIPPED_DIR = Path(__file__).parent
+
+
+def available_models() -> list[str]:
+    """Names of the models shipped inside the package."""
+    return sorted(p.parent.name for p in SHIPPED_DIR.glob("*/model.json"))
+
+
+def resolve(name_or_path: str | Path | None) -> Path:
+    """The model directory for a shipped name, or for a path."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_MODEL
+    shipped = SHIPPED_DIR / str(name_or_path)
+    if isinstance(name_or_path, str) and "/" not in name_or_path and (shipped / "model.json").is_file():
+        return shipped
+    path = Path(name_or_path).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"no model named {str(name_or_path)!r}: not a shipped model ({', '.join(available_models()) or 'none'}) "
+            f"and not a directory"
+        )
+    return path.resolve()
+
+
+def load_model(name_or_path: str | Path | None = None) -> Classifier:
+    """Load a model: ``None`` for the shipped default, a shipped name, or a model directory.
+
+    Raises ``FileNotFoundError`` for an unknown name and :class:`ModelFileError` (a ``ValueError``) for a directory
+    whose files are missing, unsafe (pickle) or fail their sha256 check.
+    """
+    return _load(resolve(name_or_path))
+
+
+@lru_cache(maxsize=8)
+def _load(directory: Path) -> Classifier:
+    manifest = read_manifest(directory)
+    if manifest.get("normalizer_version") != NORMALIZER_VERSION:
+        raise ModelFileError(
+            f"{directory}: trained with normaliser version {manifest.get('normalizer_version')!r}, "
+            f"this package has {NORMALIZER_VERSION!r}; retrain the model or install the matching pilkada-nlp"
+        )
+    backend_name = manifest.get("backend")
+    if backend_name == "linear":
+        from pilkada_nlp.backends.linear import LinearBackend
+
+        backend = LinearBackend.load(directory, manifest["labels"])
+    elif backend_name == "transformer":
+        from pilkada_nlp.backends.transformer import TransformerBackend
+
+        backend = TransformerBackend.load(directory, manifest)
+    else:
+        raise ModelFileError(f"{directory}: unknown backend {backend_name!r}")
+    return Classifier(backend, manifest, directory)
+
+
+__all__ = ["Classifier", "ModelFileError", "available_models", "load_model"]

@@ -1,0 +1,184 @@
+"""The public API contract, on a tiny model trained in the test: shapes, determinism, bad input, save/load."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pilkada_nlp
+from pilkada_nlp import LABELS, Prediction, classify, load_model
+from pilkada_nlp.inputs import MAX_CHARS
+from pilkada_nlp.models import ModelFileError
+
+POSTS = [
+    "besok subuh amplop seratus ribu asal coblos nomor dua",
+    "Bawaslu menerima laporan dugaan politik uang di kecamatan",
+    "usir semua pendatang dari kampung kita",
+    "surat suara sudah dicoblos di gudang KPU, sebarkan!",
+]
+
+
+@pytest.fixture()
+def model(tiny_model_dir):
+    return load_model(tiny_model_dir)
+
+
+def test_single_string_gives_one_prediction(model):
+    prediction = classify(POSTS[0], model=model)
+    assert isinstance(prediction, Prediction)
+    assert prediction.label in LABELS
+    assert set(prediction.scores) == set(LABELS)
+    assert prediction.score == prediction.scores[prediction.label]
+
+
+@pytest.mark.parametrize("container", [list, tuple, pd.Series, np.array])
+def test_sequences_give_lists_in_order(model, container):
+    predictions = classify(container(POSTS), model=model)
+    assert isinstance(predictions, list) and len(predictions) == len(POSTS)
+    assert [p.label for p in predictions] == [classify(t, model=model).label for t in POSTS]
+
+
+def test_list_of_one_gives_list_of_one(model):
+    assert len(classify([POSTS[0]], model=model)) == 1
+
+
+def test_scores_sum_to_one_and_flags_follow_thresholds(model):
+    for prediction in classify(POSTS, model=model):
+        assert math.isclose(sum(prediction.scores.values()), 1.0, rel_tol=1e-9)
+        expected = {label for label, t in model.thresholds.items() if prediction.scores[label] >= t}
+        assert set(prediction.flags) == expected
+        assert prediction.label == (prediction.flags[0] if prediction.flags else "benign")
+
+
+def test_deterministic(model):
+    first = [p.to_dict() for p in classify(POSTS, model=model)]
+    second = [p.to_dict() for p in classify(POSTS, model=model)]
+    assert first == second
+
+
+def test_batch_equals_single(model):
+    batch = classify(POSTS, model=model)
+    singles = [classify(t, model=model) for t in POSTS]
+    for b, s in zip(batch, singles):
+        assert b.label == s.label
+        assert all(math.isclose(b.scores[k], s.scores[k], rel_tol=1e-6, abs_tol=1e-9) for k in LABELS)
+
+
+def test_batch_larger_than_internal_batch_size_keeps_order(model):
+    texts = [POSTS[i % len(POSTS)] + f" {i}" for i in range(model.batch_size * 2 + 3)]
+    probabilities = model.predict_proba(texts)
+    assert probabilities.shape == (len(texts), len(LABELS))
+    np.testing.assert_allclose(probabilities[-1], model.predict_proba([texts[-1]])[0], rtol=1e-6)
+
+
+def test_sklearn_style_methods(model):
+    probabilities = model.predict_proba(POSTS)
+    assert probabilities.shape == (4, 4)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert model.predict(POSTS) == [p.label for p in classify(POSTS, model=model)]
+    assert model.labels == list(LABELS)
+    assert model.metadata["name"] == "tiny"
+
+
+def test_conversions(model):
+    prediction = classify(POSTS[0], model=model, explain=True)
+    assert prediction.to_pipeline() == {"label": prediction.label, "score": prediction.score}
+    row = prediction.to_row()
+    assert [f"score_{label}" in row for label in LABELS] == [True] * 4
+    frame = pilkada_nlp.to_frame(classify(POSTS, model=model))
+    assert list(frame["label"]) == [p.label for p in classify(POSTS, model=model)]
+
+
+def test_explanations_name_ngrams_of_the_text(model):
+    prediction = classify(POSTS[0], model=model, explain=True)
+    assert prediction.explanation, "expected at least one n-gram"
+    for ngram, weight in prediction.explanation:
+        assert weight > 0
+        assert all(word in pilkada_nlp.text.normalize(POSTS[0]).split() for word in ngram.split())
+    assert classify(POSTS[0], model=model).explanation is None
+
+
+@pytest.mark.parametrize("bad", [None, 42, 3.5, b"bytes", {"text": "x"}])
+def test_bad_top_level_input_raises_type_error(model, bad):
+    with pytest.raises(TypeError, match="texts must be a str"):
+        classify(bad, model=model)
+
+
+@pytest.mark.parametrize("bad", [None, float("nan"), 7, b"amplop"])
+def test_bad_item_names_its_index(model, bad):
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
+        classify(["ok", bad, "ok"], model=model)
+
+
+@pytest.mark.parametrize("empty", ["", "   ", "\n\t"])
+def test_empty_text_is_benign_with_warning(model, empty):
+    prediction = classify(empty, model=model)
+    assert prediction.label == "benign" and prediction.flags == ()
+    assert prediction.warning == "empty text"
+
+
+def test_huge_text_is_truncated_with_warning(model):
+    prediction = classify("amplop " * 200_000, model=model)  # 1.4 MB
+    assert "truncated" in prediction.warning
+    assert len(classify(["x" * (MAX_CHARS + 10)], model=model)) == 1
+
+
+def test_lone_surrogates_and_mixed_scripts(model):
+    prediction = classify("amplop \ud83d nomor 2", model=model)
+    assert prediction.warning == "invalid characters replaced"
+    assert classify("Pilih nomor 2 選挙 выборы انتخابات 🗳️", model=model).label in LABELS
+
+
+def test_model_is_cached(tiny_model_dir):
+    assert load_model(tiny_model_dir) is load_model(str(tiny_model_dir))
+
+
+def test_checksum_mismatch_names_the_file(tiny_model_dir, tmp_path):
+    copy = shutil.copytree(tiny_model_dir, tmp_path / "tampered")
+    weights = copy / "linear.npz"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # flip the last byte
+    with pytest.raises(ModelFileError, match="checksum mismatch for .*linear.npz"):
+        load_model(copy)
+
+
+def test_pickle_files_are_refused(tiny_model_dir, tmp_path):
+    copy = shutil.copytree(tiny_model_dir, tmp_path / "pickled")
+    (copy / "model.pkl").write_bytes(b"not really a pickle")
+    with pytest.raises(ModelFileError, match="pickle"):
+        load_model(copy)
+
+
+def test_unknown_model_name():
+    with pytest.raises(FileNotFoundError, match="no model named"):
+        load_model("no-such-model")
+
+
+def test_normaliser_version_mismatch_is_refused(tiny_model_dir, tmp_path):
+    import json
+
+    from pilkada_nlp.models.manifest import write_manifest
+
+    copy = shutil.copytree(tiny_model_dir, tmp_path / "old")
+    manifest = json.loads((copy / "model.json").read_text())
+    manifest.pop("files")
+    manifest.pop("format_version")
+    manifest["normalizer_version"] = "0"
+    write_manifest(copy, manifest)
+    with pytest.raises(ModelFileError, match="normaliser version"):
+        load_model(copy)
+
+
+def test_saved_and_reloaded_features_give_identical_scores(tiny_model_dir):
+    from pilkada_nlp.backends.linear import LinearBackend
+    from pilkada_nlp.text import normalize
+
+    backend = LinearBackend.load(tiny_model_dir, list(LABELS))
+    texts = [normalize(t) for t in POSTS]
+    slow = backend.features.char.transform(texts)  # scikit-learn's own char_wb transform
+    fast = backend.features._fast_char.transform(texts)  # the cached per-word version used at inference
+    assert abs(slow - fast).max() < 1e-6

@@ -1,0 +1,1 @@
+"""Training code for pilkada-nlp: corpus building, trainers and evaluation (not part of the runtime package)."""

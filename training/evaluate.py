@@ -1,0 +1,55 @@
+"""Metrics used everywhere a model is judged: per-label P/R/F1, macro-F1, confusion matrix, false-flag rate.
+
+Kept in one place so the trainer, the model card, the benchmarks and the quality-floor test compute them the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from pilkada_nlp.labels import BENIGN, LABELS
+
+
+def label_metrics(y_true, y_pred) -> dict:
+    """Macro-F1 over the 4 labels, per-label precision/recall/F1/support, and the confusion matrix (rows = truth)."""
+    y_true, y_pred = list(y_true), list(y_pred)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=list(LABELS), zero_division=0
+    )
+    per_label = {
+        label: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(s)}
+        for label, p, r, f, s in zip(LABELS, precision, recall, f1, support)
+    }
+    present = [label for label in LABELS if per_label[label]["support"] > 0]
+    return {
+        "n": len(y_true),
+        "macro_f1": round(float(np.mean([per_label[label]["f1"] for label in present])), 4) if present else None,
+        "accuracy": round(float(np.mean(np.array(y_true) == np.array(y_pred))), 4) if y_true else None,
+        "per_label": per_label,
+        "confusion_matrix": {"labels": list(LABELS), "matrix": confusion_matrix(y_true, y_pred, labels=list(LABELS)).tolist()},
+    }
+
+
+def flag_metrics(y_true, y_pred) -> dict:
+    """What a patrol team feels: the share of benign posts flagged, and the share of non-benign posts flagged at all."""
+    y_true, y_pred = np.asarray(list(y_true)), np.asarray(list(y_pred))
+    benign, flagged = y_true == BENIGN, y_pred != BENIGN
+    return {
+        "benign_n": int(benign.sum()),
+        "false_flag_rate": round(float(flagged[benign].mean()), 4) if benign.any() else None,
+        "non_benign_n": int((~benign).sum()),
+        "flag_recall": round(float(flagged[~benign].mean()), 4) if (~benign).any() else None,
+        "exact_label_recall": round(float((y_pred == y_true)[~benign].mean()), 4) if (~benign).any() else None,
+    }
+
+
+def by_group(frame: pd.DataFrame, column: str, predicted: str = "predicted") -> dict:
+    """Macro-F1 and accuracy per value of ``column`` (e.g. source or origin)."""
+    out = {}
+    for value, part in frame.groupby(column):
+        metrics = label_metrics(part["label"], part[predicted])
+        out[str(value)] = {"n": metrics["n"], "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+                           "labels": part["label"].value_counts().to_dict()}
+    return out
