@@ -54,3 +54,15 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def built_corpus(tmp_path_factory) -> Path:
+    """The full corpus built from ../shared/datasets once per test session; skips when the data is absent."""
+    if not DATA_DIR.is_dir():
+        pytest.skip("shared datasets not available")
+    from training import build_corpus
+
+    out = tmp_path_factory.mktemp("corpus")
+    build_corpus.build(build_corpus.CorpusConfig(data_dir=str(DATA_DIR), out=str(out)))
+    return out

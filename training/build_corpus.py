@@ -27,6 +27,7 @@ import pandas as pd
 
 from pilkada_nlp.text import normalize
 from training import audit
+from training.augment import match_surface, surface_rates
 from training.dedup import dedup_key, duplicate_groups
 from training.project_data import REPO, join_annotations, load_authored, read_annotations
 from training.sources import LOADERS, POOL_SOURCES, load_all
@@ -115,6 +116,11 @@ def build(config: CorpusConfig) -> dict:
     n_groups = rows["group"].nunique()
     rows = cap_sources(rows, config.cap_per_source_label, config.seed)
     rows["split"] = assign_splits(rows, config)
+    authored = rows["source"] == "authored"
+    real_train = rows["origin"].str.startswith("annotated") & (rows["split"] != "real_test")
+    rates = surface_rates(rows.loc[real_train, "text"])
+    auc_before = audit.authored_vs_real_auc(rows.loc[authored, "text"], rows.loc[real_train, "text"])
+    rows.loc[authored, "text"] = match_surface(rows.loc[authored, "text"], rates, config.seed)
     corpus = rows.rename(columns={"text": "raw_text"}).assign(text=lambda d: d["raw_text"])
     corpus = corpus[["text", "label", "source", "subtype", "origin", "row_key", "group", "split"]]
 
@@ -134,7 +140,9 @@ def build(config: CorpusConfig) -> dict:
             for split, part in corpus.groupby("split")
         },
         "label_totals": {split: part["label"].value_counts().to_dict() for split, part in corpus.groupby("split")},
-        "shortcut_checks": shortcut_checks(corpus),
+        "surface_rates_of_real_posts": {k: round(v, 4) for k, v in rates.items()},
+        "shortcut_checks": {**shortcut_checks(corpus),
+                            "authored_vs_real_surface_auc_before_matching": round(auc_before, 4)},
         "build_seconds": round(time.perf_counter() - start, 1),
     }
     for path in (out / "corpus_stats.json", REPO / "data" / "corpus_stats.json"):

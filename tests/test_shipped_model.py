@@ -1,0 +1,72 @@
+"""The model shipped in the package: it loads offline, gets the reference posts right, and matches its own metrics."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from pilkada_nlp import classify, load_model
+from pilkada_nlp.models import available_models
+from training.evaluate import flag_metrics, label_metrics
+
+# Written for these tests (paraphrases, fictional names).
+NEWS_ABOUT_PATROL_MOU = (
+    "Bawaslu Provinsi Jambi menandatangani nota kesepahaman dengan Polda Jambi, Diskominfo dan KPID tentang patroli "
+    "siber untuk mengawasi konten kampanye di media sosial selama tahapan Pilkada serentak. Kerja sama ini mencakup "
+    "pertukaran data akun yang diduga menyebarkan hoaks dan ujaran kebencian."
+)
+CITIZEN_REPORT_TO_BAWASLU = (
+    "@bawaslu_kabmuarojambi lapor min, semalam di RT 05 Desa Sungai Duren ada tim sukses paslon bagi2 amplop "
+    "ke warga, saya ada foto dan videonya. Mohon ditindaklanjuti."
+)
+VOTE_BUYING_OFFER = (
+    "Buat warga gang melati, besok subuh sebelum ke TPS ambil amplop 150rb di rumah pak Darto ya. "
+    "Syaratnya coblos nomor 3, jangan sampai salah!"
+)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def test_default_model_is_shipped_and_loads(model):
+    assert "default" in available_models()
+    assert model.metadata["backend"] == "linear"
+    assert model.metadata["metrics"]["test"]["macro_f1"] > 0.5
+    assert set(model.thresholds) == {"hoax", "hate_speech", "illegal_campaign"}
+
+
+def test_news_report_about_cyber_patrol_mou_is_benign(model):
+    assert classify(NEWS_ABOUT_PATROL_MOU, model=model).label == "benign"
+
+
+def test_citizen_report_about_vote_buying_is_benign(model):
+    assert classify(CITIZEN_REPORT_TO_BAWASLU, model=model).label == "benign"
+
+
+def test_offer_of_money_for_votes_is_illegal_campaign(model):
+    prediction = classify(VOTE_BUYING_OFFER, model=model, explain=True)
+    assert prediction.label == "illegal_campaign"
+    assert prediction.explanation, "an explanation should name the n-grams behind the flag"
+
+
+@pytest.mark.realdata
+def test_shipped_model_matches_its_stored_metrics_on_the_held_out_splits(model, built_corpus):
+    """Quality floor: rebuild the corpus, re-score the held-out splits, compare with the manifest's numbers."""
+    import json
+
+    stats = json.loads((built_corpus / "corpus_stats.json").read_text())
+    assert stats["fingerprint"] == model.metadata["training_data"]["fingerprint"], (
+        "the corpus built from this checkout differs from the one the shipped model was trained on; retrain it"
+    )
+    for split in ("test", "real_test"):
+        frame = pd.read_parquet(built_corpus / f"{split}.parquet")
+        predicted = model.predict(frame["text"].tolist())
+        stored = model.metadata["metrics"][split]
+        measured = label_metrics(frame["label"], predicted)
+        assert math.isclose(measured["macro_f1"], stored["macro_f1"], abs_tol=1e-3), split
+        assert measured["per_label"] == stored["per_label"], split
+        assert flag_metrics(frame["label"], predicted) == stored["flags"], split
