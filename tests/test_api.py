@@ -173,12 +173,31 @@ def test_normaliser_version_mismatch_is_refused(tiny_model_dir, tmp_path):
         load_model(copy)
 
 
-def test_saved_and_reloaded_features_give_identical_scores(tiny_model_dir):
-    from pilkada_nlp.backends.linear import LinearBackend
+def test_features_equal_scikit_learn_tfidf():
+    """Inference computes TF-IDF itself (no scikit-learn import); it must equal TfidfVectorizer exactly."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pilkada_nlp.backends.linear import FeatureConfig, NgramFeatures
     from pilkada_nlp.text import normalize
+    from tests.conftest import TINY_CORPUS
+
+    train = [normalize(t) for texts in TINY_CORPUS.values() for t in texts]
+    new = [normalize(t) for t in POSTS] + ["", "a", "amplop amplop amplop"]
+    features = NgramFeatures(FeatureConfig(min_df=1)).fit(train)
+    common = dict(lowercase=False, sublinear_tf=True, min_df=1)
+    word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), **common).fit(train)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common).fit(train)
+    assert abs(features.transform_words(new) - word.transform(new)).max() < 1e-6
+    assert abs(features.transform_chars(new) - char.transform(new)).max() < 1e-6
+
+
+def test_save_load_round_trip_gives_identical_scores(tiny_model_dir, tmp_path):
+    import shutil
+
+    from pilkada_nlp.backends.linear import LinearBackend
 
     backend = LinearBackend.load(tiny_model_dir, list(LABELS))
-    texts = [normalize(t) for t in POSTS]
-    slow = backend.features.char.transform(texts)  # scikit-learn's own char_wb transform
-    fast = backend.features._fast_char.transform(texts)  # the cached per-word version used at inference
-    assert abs(slow - fast).max() < 1e-6
+    backend.save(tmp_path)
+    again = LinearBackend.load(tmp_path, list(LABELS))
+    np.testing.assert_array_equal(backend.logits(POSTS), again.logits(POSTS))
+    shutil.rmtree(tmp_path)

@@ -1,8 +1,9 @@
 """The default backend: TF-IDF over word and character n-grams, and one linear layer (multinomial logistic regression).
 
 Saved without pickle: vocabularies as JSON lists (position = column), IDF vectors and weights in ``linear.npz``.
-Loading rebuilds scikit-learn vectorisers with a fixed vocabulary, so training and inference extract features with
-the same code.
+Features are fitted with scikit-learn's ``TfidfVectorizer`` (training only) and applied by :class:`NgramFeatures`
+with the same arithmetic, so inference needs neither scikit-learn nor its import time (the tests check both give
+the same matrix).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
 
 WEIGHTS_FILE = "linear.npz"
 VOCABULARY_FILE = "vocabulary.json"
@@ -31,106 +30,127 @@ class FeatureConfig:
     max_char_features: int = 200_000
 
 
-def _vectorizer(kind: str, config: FeatureConfig, vocabulary: list[str] | None = None) -> TfidfVectorizer:
-    """A TF-IDF vectoriser for ``kind`` ("word" or "char"); texts are already normalised, so no lower-casing."""
-    common = dict(
-        lowercase=False, sublinear_tf=True, dtype=np.float32, vocabulary=vocabulary,
-        min_df=1 if vocabulary else config.min_df,
+def word_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
+    """Word n-grams of whitespace tokens, as scikit-learn's ``analyzer="word"`` with ``token_pattern=r"\\S+"``."""
+    tokens = text.split()
+    grams = list(tokens) if min_n == 1 else []
+    for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
+    """Character n-grams of one space-padded word, as scikit-learn's ``analyzer="char_wb"``."""
+    padded = f" {word} "
+    grams = []
+    for n in range(min_n, max_n + 1):
+        grams.extend(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
+        if len(padded) <= n:  # a short word counts once, at the smallest n that covers it
+            break
+    return grams
+
+
+def _tfidf(columns: list[int], indptr: list[int], idf: np.ndarray) -> sp.csr_matrix:
+    """Counts -> sublinear tf × idf -> l2-normalised rows (``TfidfVectorizer(sublinear_tf=True)``)."""
+    matrix = sp.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), np.asarray(columns, dtype=np.int32), np.asarray(indptr)),
+        shape=(len(indptr) - 1, len(idf)),
     )
-    if kind == "word":
-        return TfidfVectorizer(
-            analyzer="word", token_pattern=r"\S+", ngram_range=tuple(config.word_ngrams),
-            max_features=None if vocabulary else config.max_word_features, **common,
-        )
-    return TfidfVectorizer(
-        analyzer="char_wb", ngram_range=tuple(config.char_ngrams),
-        max_features=None if vocabulary else config.max_char_features, **common,
-    )
+    matrix.sum_duplicates()
+    matrix.data = (np.log(matrix.data) + 1.0) * idf[matrix.indices]
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(np.float32)
+    return matrix
 
 
-class CachedCharNgrams:
-    """Fast transform for a fitted ``char_wb`` TF-IDF vectoriser.
+class NgramFeatures:
+    """Word and character TF-IDF features, concatenated. ``fit`` learns vocabularies and IDF; ``transform`` applies them.
 
-    ``char_wb`` n-grams never cross a space, so a post's n-grams are the union of its words' n-grams. Words repeat a
-    lot, so the column ids of each word are computed once and cached; the result equals ``vectorizer.transform``
-    (checked in the tests) at several times the speed.
+    Character n-grams never cross a space, so a post's n-grams are its words' n-grams: each word's column ids are
+    computed once and cached, which makes ``transform`` several times faster than recomputing them per post.
     """
 
-    def __init__(self, vectorizer: TfidfVectorizer, cache_size: int = 200_000) -> None:
-        self._analyze = vectorizer.build_analyzer()
-        self._vocabulary = vectorizer.vocabulary_
-        self._idf = vectorizer.idf_.astype(np.float32)
+    def __init__(self, config: FeatureConfig = FeatureConfig(), cache_size: int = 200_000) -> None:
+        self.config = config
+        self.word_vocabulary: dict[str, int] = {}
+        self.char_vocabulary: dict[str, int] = {}
+        self.word_idf = np.zeros(0, dtype=np.float32)
+        self.char_idf = np.zeros(0, dtype=np.float32)
         self._cache: dict[str, list[int]] = {}
         self._cache_size = cache_size
 
-    def _word_ids(self, word: str) -> list[int]:
+    def fit(self, texts: list[str]) -> NgramFeatures:
+        """Choose vocabularies and IDF weights with scikit-learn (imported here: only training needs it)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        c = self.config
+        common = dict(lowercase=False, sublinear_tf=True, dtype=np.float32, min_df=c.min_df)
+        word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(c.word_ngrams),
+                               max_features=c.max_word_features, **common).fit(texts)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(c.char_ngrams),
+                               max_features=c.max_char_features, **common).fit(texts)
+        self._set(word.get_feature_names_out().tolist(), word.idf_, char.get_feature_names_out().tolist(), char.idf_)
+        return self
+
+    def _set(self, word_terms: list[str], word_idf, char_terms: list[str], char_idf) -> None:
+        self.word_vocabulary = {term: i for i, term in enumerate(word_terms)}
+        self.char_vocabulary = {term: i for i, term in enumerate(char_terms)}
+        self.word_idf = np.asarray(word_idf, dtype=np.float32)
+        self.char_idf = np.asarray(char_idf, dtype=np.float32)
+        self._cache.clear()
+
+    def _char_ids(self, word: str) -> list[int]:
         ids = self._cache.get(word)
         if ids is None:
-            vocabulary = self._vocabulary
-            ids = [vocabulary[g] for g in self._analyze(word) if g in vocabulary]
+            lo, hi = self.config.char_ngrams
+            ids = [i for i in map(self.char_vocabulary.get, char_wb_ngrams(word, lo, hi)) if i is not None]
             if len(self._cache) < self._cache_size:
                 self._cache[word] = ids
         return ids
 
-    def transform(self, texts: list[str]) -> sp.csr_matrix:
+    def transform_words(self, texts: list[str]) -> sp.csr_matrix:
+        lookup, (lo, hi) = self.word_vocabulary.get, self.config.word_ngrams
+        columns: list[int] = []
+        indptr = [0]
+        for text in texts:
+            columns.extend([i for i in map(lookup, word_ngrams(text, lo, hi)) if i is not None])
+            indptr.append(len(columns))
+        return _tfidf(columns, indptr, self.word_idf)
+
+    def transform_chars(self, texts: list[str]) -> sp.csr_matrix:
         columns: list[int] = []
         indptr = [0]
         for text in texts:
             for word in text.split():
-                columns.extend(self._word_ids(word))
+                columns.extend(self._char_ids(word))
             indptr.append(len(columns))
-        counts = sp.csr_matrix(
-            (np.ones(len(columns), dtype=np.float32), np.asarray(columns, dtype=np.int32), np.asarray(indptr)),
-            shape=(len(texts), len(self._idf)),
-        )
-        counts.sum_duplicates()
-        counts.data = (np.log(counts.data) + 1.0) * self._idf[counts.indices]  # sublinear tf × idf, as TfidfVectorizer
-        return l2_normalize(counts, copy=False)
-
-
-class NgramFeatures:
-    """Word and character TF-IDF features, concatenated. ``fit`` learns vocabularies and IDF; ``transform`` applies them."""
-
-    def __init__(self, config: FeatureConfig = FeatureConfig()) -> None:
-        self.config = config
-        self.word: TfidfVectorizer | None = None
-        self.char: TfidfVectorizer | None = None
-        self._fast_char: CachedCharNgrams | None = None
-
-    def fit(self, texts: list[str]) -> NgramFeatures:
-        self.word = _vectorizer("word", self.config).fit(texts)
-        self.char = _vectorizer("char", self.config).fit(texts)
-        self._fast_char = CachedCharNgrams(self.char)
-        return self
+        return _tfidf(columns, indptr, self.char_idf)
 
     def transform(self, texts: list[str]) -> sp.csr_matrix:
-        return sp.hstack([self.word.transform(texts), self._fast_char.transform(texts)], format="csr")
+        return sp.hstack([self.transform_words(texts), self.transform_chars(texts)], format="csr")
 
     @property
     def n_word_features(self) -> int:
-        return len(self.word.vocabulary_)
+        return len(self.word_vocabulary)
 
     def word_feature_names(self) -> list[str]:
-        return list(self.word.get_feature_names_out())
+        return list(self.word_vocabulary)
 
     def to_files(self) -> tuple[dict, dict[str, np.ndarray]]:
         """The JSON vocabulary document and the IDF arrays that together rebuild these features."""
         document = {
             "config": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.config).items()},
-            "word": self.word.get_feature_names_out().tolist(),
-            "char": self.char.get_feature_names_out().tolist(),
+            "word": list(self.word_vocabulary),
+            "char": list(self.char_vocabulary),
         }
-        return document, {"word_idf": self.word.idf_, "char_idf": self.char.idf_}
+        return document, {"word_idf": self.word_idf, "char_idf": self.char_idf}
 
     @classmethod
     def from_files(cls, document: dict, arrays: dict[str, np.ndarray]) -> NgramFeatures:
         config = FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in document["config"].items()})
         features = cls(config)
-        features.word = _vectorizer("word", config, document["word"])
-        features.word.idf_ = arrays["word_idf"]
-        features.char = _vectorizer("char", config, document["char"])
-        features.char.idf_ = arrays["char_idf"]
-        features._fast_char = CachedCharNgrams(features.char)
+        features._set(document["word"], arrays["word_idf"], document["char"], arrays["char_idf"])
         return features
 
 
@@ -157,7 +177,7 @@ class LinearBackend:
         Contribution of n-gram j = tfidf_j × (w[label, j] − mean over other labels of w[·, j]). Character n-grams are
         left out: they are hard to read, and the word n-grams they overlap are shown instead.
         """
-        row = self.features.word.transform([text]).tocoo()
+        row = self.features.transform_words([text]).tocoo()
         if row.nnz == 0:
             return []
         weights = self.coef[:, row.col]
