@@ -4,7 +4,8 @@
     >>> pilkada_nlp.classify("Besok subuh ada amplop 100rb, asal coblos nomor 2")   # doctest: +SKIP
     Prediction(label='illegal_campaign', score=0.93, ...)
 
-Public API: :func:`classify`, :func:`load_model`, :data:`LABELS`, :class:`Prediction`.
+Public API: :func:`classify`, :func:`load_model`, :data:`LABELS`, :class:`Prediction`; for tables and files,
+:func:`score_dataframe` and :func:`score_file`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,17 @@ def classify(
     return classifier.classify(texts, explain=explain)
 
 
+def __getattr__(name: str):
+    """``score_dataframe`` and ``score_file`` (:mod:`pilkada_nlp.batch`) load on first use: they need pandas, which
+    ``classify`` doesn't, so ``import pilkada_nlp`` stays fast."""
+    if name in ("score_dataframe", "score_file"):
+        from pilkada_nlp import batch
+
+        return getattr(batch, name)
+    raise AttributeError(f"module 'pilkada_nlp' has no attribute {name!r}")
+
+
 __all__ = [
     "LABELS", "LABEL_INFO", "Classifier", "ModelFileError", "Prediction", "__version__", "classify", "load_model",
-    "to_frame",
+    "score_dataframe", "score_file", "to_frame",
 ]

@@ -57,14 +57,69 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Errors of the batch commands that are the user's to fix: shown as one line by ``parser.error``.
+_USER_ERRORS = (FileNotFoundError, KeyError, ValueError, ImportError)
+
+
 def _score(args: argparse.Namespace) -> int:
-    from pilkada_nlp.batch import score_file
+    from pilkada_nlp.batch import DEFAULT_CHUNKSIZE, score_file
+
+    if args.report and not args.report.lower().endswith((".html", ".htm", ".json")):
+        args.parser.error(f"--report {args.report}: use a .html or .json file name")
+    try:
+        summary = score_file(
+            args.input, args.output, text_column=args.text_column, model=load_model(args.model),
+            chunksize=args.chunksize or DEFAULT_CHUNKSIZE, resume=args.resume, encoding=args.encoding,
+            progress=not args.quiet, top_n=args.top, jobs=args.jobs,
+        )
+        if args.report:
+            summary.write(args.report)
+    except _USER_ERRORS as error:
+        args.parser.error(str(error))
+    except KeyboardInterrupt:
+        print("interrupted: run the same command with --resume to continue from the last complete chunk",
+              file=sys.stderr)
+        return 130
+    print(f"scored {summary.rows:,} rows of {args.input} -> {args.output}")
+    print(summary.to_text())
+    if args.report:
+        print(f"report: {args.report}")
+    return 0
+
+
+def _review_export(args: argparse.Namespace) -> int:
+    from pilkada_nlp.review import export_review
 
     try:
-        n = score_file(args.input, args.output, text_column=args.text_column, model=load_model(args.model))
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        args.parser.error(str(error).strip('"'))
-    print(f"scored {n} rows -> {args.output}", file=sys.stderr)
+        table = export_review(
+            args.input, args.output, text_column=args.text_column, model=load_model(args.model),
+            n_uncertain=args.uncertain, n_audit=args.audit, margin=args.margin, seed=args.seed, source=args.source,
+            id_column=args.id_column,
+        )
+    except _USER_ERRORS as error:
+        args.parser.error(str(error))
+    counts = table["selection"].value_counts()
+    print(f"{len(table)} posts to review -> {args.output} ({counts.get('uncertain', 0)} uncertain, "
+          f"{counts.get('audit', 0)} audit); fill in gold_label and annotator, then run `pilkada-nlp review-import`")
+    return 0
+
+
+def _review_import(args: argparse.Namespace) -> int:
+    try:
+        from training.reviews import import_review
+    except ImportError:
+        args.parser.error("training code not found: run from a checkout of the pilkada-nlp repository")
+    from pathlib import Path
+
+    try:
+        counts = import_review(args.input, annotator=args.annotator, data_dir=Path(args.data_dir),
+                               dry_run=args.dry_run)
+    except _USER_ERRORS as error:
+        args.parser.error(str(error))
+    done = "checked (dry run)" if args.dry_run else "imported"
+    print(f"{done}: {counts['reviewed']} reviewed rows; {counts['pool_labels']} stand-off labels -> "
+          f"data/annotations/reviewed.csv, {counts['own_posts']} posts -> data/reviewed/posts.csv; "
+          f"{counts['pending']} rows without gold_label skipped")
     return 0
 
 
@@ -73,10 +128,23 @@ def _train(args: argparse.Namespace) -> int:
         from training import build_corpus, train_linear
     except ImportError:
         args.parser.error("training code not found: run from a checkout of the pilkada-nlp repository")
+    if args.backend == "transformer":
+        from importlib.util import find_spec
+
+        from training import train_transformer
+
+        missing = [name for name in ("torch", "transformers", "datasets") if find_spec(name) is None]
+        if missing:
+            args.parser.error(f"--backend transformer needs the [transformer] extra ({', '.join(missing)} missing)")
     status = build_corpus.main(["--data-dir", args.data_dir, "--out", args.corpus])
     if status:
         return status
-    return train_linear.main(["--corpus", args.corpus, "--out", args.out, "--name", args.name])
+    if args.backend == "transformer":
+        out = args.out or "build/models/transformer"
+        return train_transformer.main(["--corpus", args.corpus, "--out", out, "--name", args.name or "transformer",
+                                       "--base-model", args.base_model])
+    out = args.out or "pilkada_nlp/models/default"
+    return train_linear.main(["--corpus", args.corpus, "--out", out, "--name", args.name or "default"])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,17 +167,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None)
     p.add_argument("--json", action="store_true")
 
-    p = command("score", _score, "score a CSV file: every row comes back, with label, scores, flags and error")
+    p = command("score", _score, "score a CSV/TSV, XLSX, Parquet or JSONL file (format from the extension): every row "
+                "comes back, in order, with label, score, score_<label>, flags and error")
     p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="output file; written only when complete")
     p.add_argument("--text-column", default="text")
     p.add_argument("--model", default=None)
+    p.add_argument("--chunksize", type=int, default=None, help="rows per chunk (default 10000)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last complete chunk")
+    p.add_argument("--encoding", default=None, help="encoding of a text input (default: detected)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--report", default=None, help="also save the summary as .html (with charts) or .json")
+    p.add_argument("--top", type=int, default=10, help="most confident flagged posts to list in the summary")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes scoring in parallel (~200 MB each)")
 
-    p = command("train", _train, "rebuild the corpus and retrain the linear model (needs the repository checkout)")
+    p = command("review-export", _review_export, "write the scored posts to check by hand (uncertain ones near the "
+                "thresholds and a random audit sample), with an empty gold_label column")
+    p.add_argument("input", help="a file written by `pilkada-nlp score`")
+    p.add_argument("-o", "--output", required=True, help="review file (.csv, or .xlsx)")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--model", default=None, help="the model that scored the file (its thresholds)")
+    p.add_argument("--uncertain", type=int, default=100, help="at most this many uncertain posts")
+    p.add_argument("--audit", type=int, default=50, help="random audit sample size")
+    p.add_argument("--margin", type=float, default=0.1, help="'uncertain' = a score within this of its threshold")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--source", default=None,
+                   help="where the posts come from, when the file has no source column (default: user)")
+    p.add_argument("--id-column", default=None, help="an input column to carry into the review file")
+
+    p = command("review-import", _review_import, "check a filled-in review file and add its labels to the project's "
+                "data for the next `train` (needs the repository checkout)")
+    p.add_argument("input")
+    p.add_argument("--annotator", default=None, help="reviewer name, for rows with an empty annotator column")
+    p.add_argument("--data-dir", default="../shared/datasets", help="check pool rows against it (skipped if absent)")
+    p.add_argument("--dry-run", action="store_true", help="validate only")
+
+    p = command("train", _train, "rebuild the corpus and retrain a model (needs the repository checkout)")
     p.add_argument("--data-dir", default="../shared/datasets")
     p.add_argument("--corpus", default="data/processed")
-    p.add_argument("--out", default="pilkada_nlp/models/default")
-    p.add_argument("--name", default="default")
+    p.add_argument("--backend", choices=("linear", "transformer"), default="linear",
+                   help="linear: the shipped default; transformer: fine-tune --base-model (needs the [transformer] extra)")
+    p.add_argument("--base-model", default="indolem/indobertweet-base-uncased",
+                   help="transformer only: Hugging Face hub id or local model directory")
+    p.add_argument("--out", default=None,
+                   help="model directory (default: pilkada_nlp/models/default, or build/models/transformer)")
+    p.add_argument("--name", default=None, help="model name (default: default, or transformer)")
     return parser
 
 

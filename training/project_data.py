@@ -18,6 +18,8 @@ from training.sources.common import COLUMNS, clean_text
 REPO = Path(__file__).resolve().parents[1]
 AUTHORED_DIR = REPO / "data" / "authored"
 ANNOTATIONS_DIR = REPO / "data" / "annotations"
+#: Reviewed posts that no shared pool holds (``pilkada-nlp review-import``), stored with their text.
+REVIEWED_DIR = REPO / "data" / "reviewed"
 ANNOTATION_COLUMNS = ["source", "row_key", "label", "subtype", "annotator", "pass", "selection", "uncertain"]
 #: When a post has several passes, the final label comes from the first pass kind found in this order.
 PASS_PRIORITY = ("adjudicated", "1", "2")
@@ -51,6 +53,17 @@ def load_authored(directory: Path = AUTHORED_DIR) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=[*COLUMNS, "origin"])
     return pd.concat(frames, ignore_index=True)
+
+
+def load_reviewed(directory: Path = REVIEWED_DIR) -> pd.DataFrame:
+    """Reviewed posts of the user's own data (see :mod:`training.reviews`), in loader format.
+
+    They are real posts labelled by a person, so they count as annotated (origin ``annotated:review``), not authored:
+    the corpus builder neither caps them nor rewrites their surface.
+    """
+    if not directory.is_dir():
+        return pd.DataFrame(columns=[*COLUMNS, "origin"])
+    return load_authored(directory).assign(source="reviewed", origin="annotated:review")
 
 
 def read_annotations(directory: Path = ANNOTATIONS_DIR) -> pd.DataFrame:

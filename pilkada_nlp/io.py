@@ -1,0 +1,568 @@
+"""Every file-format detail of batch scoring: which formats exist, how a text file's encoding and delimiter are found,
+how a table is read in chunks, and how scored chunks are written and joined into one output file.
+
+Formats are chosen by file extension, in and out: ``.csv``; ``.tsv``/``.tab``; ``.xlsx`` (the first sheet; needs
+openpyxl); ``.parquet`` (needs pyarrow); ``.jsonl``/``.ndjson`` (one JSON object per line).
+
+Reading streams (:meth:`Table.chunks`): memory depends on the chunk size, not on the file size. Text files are decoded
+with ``surrogateescape``, so a byte that is invalid in the file's encoding never stops a run: it becomes a lone
+surrogate in its cell, the scorer reports that row as undecodable, and writers replace it by U+FFFD.
+
+Writing is two-step so that an interrupted run can resume: each scored chunk becomes one *part* file in a work folder
+(:meth:`PartWriter.write`), and :meth:`PartWriter.join` streams the parts into one file at the end. Parquet and XLSX
+keep value types (numbers, dates); a column that mixes types (numbers and text, as spreadsheets often do) is written
+as text there, and a column whose type differs between chunks is widened (int to float) or written as text. Outputs are
+deterministic: the same parts give the same bytes (XLSX timestamps are pinned), which makes a resumed run
+byte-identical to an uninterrupted one. Text outputs are UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: File extension -> format name.
+FORMATS = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+#: Delimiters tried on the header line of a ``.csv`` file, in order of preference on ties.
+DELIMITERS = (",", ";", "\t", "|")
+#: Rows an XLSX sheet can hold, header included.
+XLSX_MAX_ROWS = 1_048_576
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Characters that XML 1.0, hence XLSX, cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BLOCK = 1 << 20
+_ASCII_BYTES = bytes(range(128))
+_FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+class InputFileError(ValueError):
+    """An input or output file that can't be used: empty, truncated, corrupt, or of an unknown format."""
+
+
+def file_format(path: str | Path) -> str:
+    """The format name of ``path`` from its extension, or :class:`InputFileError` listing the supported ones."""
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputFileError(
+            f"{path}: unsupported file type {Path(path).suffix or '(no extension)'!r}; use one of "
+            + ", ".join(sorted(FORMATS))
+        )
+    return fmt
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether ``text`` holds bytes that were invalid in its file's encoding (see the module docstring)."""
+    return _UNDECODABLE.search(text) is not None
+
+
+def _needs(module: str, what: str):
+    """Import an optional dependency, or raise an ImportError that says how to install it."""
+    try:
+        return __import__(module)
+    except ImportError:
+        raise ImportError(f"{what} needs {module}: pip install 'pilkada-nlp[batch]'") from None
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+# --- reading ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """An input table opened for streaming; :func:`open_table` fills it after checking the file.
+
+    ``total_rows`` is exact for Parquet and JSONL and an estimate for text files (their line count) and XLSX (the
+    sheet's recorded size); it only feeds the progress bar. ``encoding`` and ``delimiter`` are set for text files.
+    """
+
+    path: Path
+    format: str
+    columns: list[str]
+    total_rows: int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
+        """DataFrames of at most ``chunksize`` rows, in file order; always at least one (empty for a header only).
+
+        Raises :class:`InputFileError` with a one-line message when the file turns out to be truncated or corrupt.
+        """
+        if chunksize < 1:
+            raise ValueError(f"chunksize must be at least 1, got {chunksize}")
+        reader = {"csv": self._text_chunks, "tsv": self._text_chunks, "xlsx": self._xlsx_chunks,
+                  "parquet": self._parquet_chunks, "jsonl": self._jsonl_chunks}[self.format]
+        produced = False
+        try:
+            for chunk in reader(chunksize):
+                produced = True
+                yield chunk
+        except (InputFileError, ImportError):
+            raise
+        except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+            raise InputFileError(f"{self.path}: cannot read the file (truncated or corrupt?): {_one_line(error)}") from None
+        if not produced:
+            yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns})
+
+    def _text_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
+        yield from pd.read_csv(
+            self.path, sep=self.delimiter, encoding=self.encoding, encoding_errors="surrogateescape", dtype=object,
+            keep_default_na=False, na_values=[], chunksize=chunksize,
+        )
+
+    def _parquet_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(self.path) as parquet:
+            for batch in parquet.iter_batches(batch_size=chunksize):
+                yield batch.to_pandas(types_mapper=pd.ArrowDtype)
+
+    def _xlsx_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
+        workbook = _open_workbook(self.path)
+        try:
+            rows = workbook.active.iter_rows(values_only=True)
+            next(rows, None)  # header
+            width = len(self.columns)
+            buffer: list[list[Any]] = []
+            blank: list[list[Any]] = []  # empty rows are kept only when a non-empty row follows them
+            for number, row in enumerate(rows, start=2):
+                values = list(row[:width]) + [None] * (width - len(row))
+                if any(value is not None for value in row[width:]):
+                    raise InputFileError(f"{self.path}: row {number} has values beyond the {width} named columns; "
+                                         "give every column a header")
+                if all(value is None or value == "" for value in values):
+                    blank.append(values)
+                    continue
+                buffer.extend(blank)
+                blank.clear()
+                buffer.append(values)
+                while len(buffer) >= chunksize:
+                    yield pd.DataFrame(buffer[:chunksize], columns=self.columns, dtype=object)
+                    del buffer[:chunksize]
+            if buffer:
+                yield pd.DataFrame(buffer, columns=self.columns, dtype=object)
+        finally:
+            workbook.close()
+
+    def _jsonl_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
+        buffer: list[dict] = []
+        for _, record in _json_records(self.path, self.encoding):
+            buffer.append(record)
+            if len(buffer) == chunksize:
+                yield self._records_frame(buffer)
+                buffer = []
+        if buffer:
+            yield self._records_frame(buffer)
+
+    def _records_frame(self, records: list[dict]) -> pd.DataFrame:
+        return pd.DataFrame({key: [r.get(key) for r in records] for key in self.columns}, columns=self.columns,
+                            dtype=object)
+
+
+def open_table(path: str | Path, *, encoding: str | None = None) -> Table:
+    """Check ``path`` and read what streaming needs: format, columns, row-count estimate, encoding and delimiter.
+
+    ``encoding`` overrides detection for text formats (CSV/TSV/JSONL). Raises ``FileNotFoundError`` for a missing
+    file, :class:`InputFileError` for an empty, truncated, corrupt or unsupported one, and ``ImportError`` when the
+    format's optional dependency is missing.
+    """
+    path = Path(path)
+    fmt = file_format(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file not found: {path}")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: the file is empty")
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise InputFileError(f"unknown encoding {encoding!r}") from None
+    opener = {"csv": _open_text, "tsv": _open_text, "xlsx": _open_xlsx, "parquet": _open_parquet,
+              "jsonl": _open_jsonl}[fmt]
+    try:
+        return opener(path, fmt, encoding)
+    except (InputFileError, ImportError):
+        raise
+    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+        raise InputFileError(f"{path}: cannot read the file (truncated or corrupt?): {_one_line(error)}") from None
+
+
+def detect_encoding(path: Path) -> tuple[str, int]:
+    """``(encoding, newline_count)`` of a text file, in one streaming pass.
+
+    A byte-order mark decides (UTF-8 with BOM, UTF-16). Otherwise the file is UTF-8 when most of its non-ASCII bytes
+    form valid UTF-8 (a few broken rows in a UTF-8 export stay UTF-8 and are reported row by row), and cp1252
+    (Windows' "ANSI", a superset of latin-1's printable characters) when they don't.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", 0
+        else:
+            encoding = ""
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        newlines = invalid = non_ascii = 0
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            newlines += block.count(b"\n")
+            if encoding:
+                continue
+            text = decoder.decode(block)
+            non_ascii += len(block.translate(None, _ASCII_BYTES))
+            if not text.isascii():
+                invalid += len(_UNDECODABLE.findall(text))
+        invalid += len(_UNDECODABLE.findall(decoder.decode(b"", final=True)))
+    if encoding:
+        return encoding, newlines
+    return ("utf-8" if invalid == 0 or non_ascii - invalid > invalid else "cp1252"), newlines
+
+
+def _sniff_delimiter(header: str) -> str:
+    """The candidate delimiter that splits the header line into the most fields (``,`` when none splits it)."""
+    def fields(delimiter: str) -> int:
+        return len(next(csv.reader([header], delimiter=delimiter), []))
+
+    best = max(DELIMITERS, key=fields)
+    return best if fields(best) > 1 else ","
+
+
+def _open_text(path: Path, fmt: str, encoding: str | None) -> Table:
+    detected, newlines = detect_encoding(path)
+    encoding = encoding or detected
+    with open(path, encoding=encoding, errors="surrogateescape", newline="") as handle:
+        header = handle.readline().rstrip("\r\n")
+    if not header.strip():
+        raise InputFileError(f"{path}: the first line is empty; a header line with column names is needed")
+    delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(header)
+    try:
+        columns = pd.read_csv(path, sep=delimiter, encoding=encoding, encoding_errors="surrogateescape", dtype=object,
+                              nrows=0).columns
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{path}: the file is empty") from None
+    total = None if encoding == "utf-16" else max(newlines - 1, 0)
+    return Table(path, fmt, [str(c) for c in columns], total, encoding, delimiter)
+
+
+def _open_parquet(path: Path, fmt: str, encoding: str | None) -> Table:
+    pa = _needs("pyarrow", "reading .parquet files")
+    import pyarrow.parquet as pq
+
+    try:
+        with pq.ParquetFile(path) as parquet:
+            return Table(path, fmt, list(parquet.schema_arrow.names), parquet.metadata.num_rows)
+    except (pa.ArrowException, OSError, ValueError) as error:  # a damaged footer, or not Parquet at all
+        raise InputFileError(f"{path}: not a readable Parquet file (truncated or corrupt?): {_one_line(error)}") from None
+
+
+def _open_workbook(path: Path):
+    openpyxl = _needs("openpyxl", "reading .xlsx files")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise InputFileError(f"{path}: not a readable XLSX workbook (truncated or corrupt?): {_one_line(error)}") from None
+
+
+def _open_xlsx(path: Path, fmt: str, encoding: str | None) -> Table:
+    workbook = _open_workbook(path)
+    try:
+        sheet = workbook.active
+        header = list(next(sheet.iter_rows(max_row=1, values_only=True), ()))
+        total = (sheet.max_row - 1) if sheet.max_row else None
+    finally:
+        workbook.close()
+    while header and header[-1] in (None, ""):
+        header.pop()
+    if not header:
+        raise InputFileError(f"{path}: the first sheet is empty; a header row with column names is needed")
+    columns: list[str] = []
+    for i, value in enumerate(header):
+        name = f"Unnamed: {i}" if value in (None, "") else str(value)
+        base, n = name, 0
+        while name in columns:
+            n += 1
+            name = f"{base}.{n}"
+        columns.append(name)
+    return Table(path, fmt, columns, total)
+
+
+def _json_records(path: Path, encoding: str | None) -> Iterator[tuple[int, dict]]:
+    """``(line_number, object)`` for each non-blank line; :class:`InputFileError` names the first bad line."""
+    with open(path, encoding=encoding or "utf-8", errors="surrogateescape") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                hint = "; the file looks truncated" if not line.endswith("\n") else ""
+                raise InputFileError(f"{path}: line {number} is not valid JSON ({error.msg}){hint}") from None
+            if not isinstance(record, dict):
+                raise InputFileError(f"{path}: line {number} is a JSON {type(record).__name__}, not an object")
+            yield number, record
+
+
+def _open_jsonl(path: Path, fmt: str, encoding: str | None) -> Table:
+    if encoding is None:
+        with open(path, "rb") as handle:
+            encoding = "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
+    keys: dict[str, None] = {}
+    count = 0
+    for _, record in _json_records(path, encoding):  # one pass for the columns: a later row may add a field
+        keys.update(dict.fromkeys(record))
+        count += 1
+    if not keys and not count:
+        raise InputFileError(f"{path}: the file holds no JSON objects")
+    return Table(path, fmt, list(keys), count, encoding)
+
+
+# --- writing -------------------------------------------------------------------------------------------------------
+
+
+def replace_undecodable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with lone surrogates in text cells replaced by U+FFFD, so every writer can encode it."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = [_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in out[column]]
+    return out
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date, time, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _jsonl_bytes(frame: pd.DataFrame) -> bytes:
+    columns = [str(c) for c in frame.columns]
+    lines = []
+    for row in zip(*(frame[c].tolist() for c in frame.columns)):
+        record = {k: (None if _missing(v) else v) for k, v in zip(columns, row)}
+        lines.append(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+    return "".join(lines).encode("utf-8")
+
+
+def _arrow_table(frame: pd.DataFrame):
+    """A pyarrow Table of ``frame``; a column pyarrow can't type (mixed ints and text, say) is stored as text."""
+    import pyarrow as pa
+
+    arrays = []
+    for column in frame.columns:
+        values = frame[column]
+        try:
+            arrays.append(pa.array(values, from_pandas=True))
+        except (pa.ArrowException, TypeError, ValueError, UnicodeError, OverflowError):
+            arrays.append(pa.array([None if _missing(v) else _SURROGATE.sub("\ufffd", str(v)) for v in values],
+                                   type=pa.string()))
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+
+
+def _common_type(types: list):
+    """The type that every part's type of one column converts to: itself, float64 for mixed numbers, else text."""
+    import pyarrow as pa
+
+    known = [t for t in types if not pa.types.is_null(t)]
+    if not known:
+        return pa.string()
+    if all(t == known[0] for t in known):
+        return known[0]
+    if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in known):
+        return pa.float64()
+    if all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in known):
+        return pa.large_string()
+    return pa.string()
+
+
+def _cast_column(array, target):
+    import pyarrow as pa
+
+    if array.type == target:
+        return array
+    try:
+        return array.cast(target)
+    except (pa.ArrowException, NotImplementedError):
+        return pa.array([None if v is None else str(v) for v in array.to_pylist()], type=target)
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A ZipFile whose entries all carry one fixed timestamp, so equal content gives equal bytes."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, _FIXED_TIME)
+            zinfo_or_arcname.compress_type = self.compression if compress_type is None else compress_type
+            zinfo_or_arcname.external_attr = 0o600 << 16
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        info = zipfile.ZipInfo.from_file(filename, arcname)
+        info.date_time = _FIXED_TIME
+        info.external_attr = 0o600 << 16
+        info.compress_type = self.compression if compress_type is None else compress_type
+        with open(filename, "rb") as source, self.open(info, "w", force_zip64=True) as target:
+            shutil.copyfileobj(source, target, _BLOCK)
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if _missing(value):
+        return None
+    if isinstance(value, str):
+        return _XML_ILLEGAL.sub("", _SURROGATE.sub("\ufffd", value))
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # Excel has no time zones
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=_json_default)
+    return value
+
+
+class PartWriter:
+    """Writes scored chunks as numbered part files in ``work_dir`` and joins them into the output format of ``dst``.
+
+    Parts are written to a temporary name and renamed, so a part file that exists is complete. CSV/TSV/JSONL parts
+    are already in the output format (joining is a byte copy); Parquet and XLSX parts are Parquet files.
+    """
+
+    def __init__(self, dst: str | Path, work_dir: str | Path) -> None:
+        self.dst = Path(dst)
+        self.format = file_format(self.dst)
+        self.work_dir = Path(work_dir)
+        if self.format in ("parquet", "xlsx"):
+            _needs("pyarrow", f"writing .{self.format} files")
+        if self.format == "xlsx":
+            _needs("openpyxl", "writing .xlsx files")
+        self.suffix = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl"}.get(self.format, ".parquet")
+
+    def part(self, index: int) -> Path:
+        return self.work_dir / f"part-{index:06d}{self.suffix}"
+
+    def write(self, index: int, frame: pd.DataFrame) -> None:
+        """Write chunk number ``index`` (0-based; part 0 of a text format carries the header)."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        target = self.part(index)
+        temporary = target.with_name(target.name + ".tmp")
+        if self.format in ("csv", "tsv", "jsonl"):
+            temporary.write_bytes(self._text_bytes(index, frame))
+        else:
+            import pyarrow.parquet as pq
+
+            pq.write_table(_arrow_table(frame), temporary)
+        os.replace(temporary, target)
+
+    def _text_bytes(self, index: int, frame: pd.DataFrame) -> bytes:
+        def render(data: pd.DataFrame) -> bytes:
+            if self.format == "jsonl":
+                return _jsonl_bytes(data)
+            text = data.to_csv(index=False, header=index == 0, sep="\t" if self.format == "tsv" else ",",
+                               lineterminator="\n")
+            return text.encode("utf-8")
+
+        try:
+            return render(frame)
+        except UnicodeEncodeError:  # undecodable input bytes (lone surrogates): rare, so only then pay for the scan
+            return render(replace_undecodable(frame))
+
+    def join(self, n_parts: int, target: str | Path) -> None:
+        """Write parts ``0 .. n_parts-1`` into ``target`` (a temporary path; the caller renames it into place)."""
+        target = Path(target)
+        parts = [self.part(i) for i in range(n_parts)]
+        missing = [p.name for p in parts if not p.is_file()]
+        if missing:
+            raise InputFileError(f"{self.work_dir}: part files missing ({', '.join(missing[:3])}); run without --resume")
+        if self.format in ("csv", "tsv", "jsonl"):
+            with open(target, "wb") as out:
+                for part in parts:
+                    with open(part, "rb") as source:
+                        shutil.copyfileobj(source, out, _BLOCK)
+        elif self.format == "parquet":
+            self._join_parquet(parts, target)
+        else:
+            self._join_xlsx(parts, target)
+
+    @staticmethod
+    def _join_parquet(parts: list[Path], target: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schemas = [pq.read_schema(part) for part in parts]
+        names = schemas[0].names
+        schema = pa.schema([(name, _common_type([s.field(name).type for s in schemas])) for name in names])
+        with pq.ParquetWriter(target, schema) as writer:
+            for part in parts:
+                table = pq.read_table(part)
+                columns = [_cast_column(table.column(name), schema.field(name).type) for name in names]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+    @staticmethod
+    def _join_xlsx(parts: list[Path], target: Path) -> None:
+        import openpyxl
+        import pyarrow.parquet as pq
+        from openpyxl.writer.excel import ExcelWriter
+
+        rows = sum(pq.read_metadata(part).num_rows for part in parts)
+        if rows + 1 > XLSX_MAX_ROWS:
+            raise InputFileError(f"{rows:,} rows don't fit in one XLSX sheet (at most {XLSX_MAX_ROWS - 1:,}); "
+                                 "write .csv or .parquet instead")
+        workbook = openpyxl.Workbook(write_only=True)
+        workbook.properties.created = workbook.properties.modified = datetime(*_FIXED_TIME)
+        sheet = workbook.create_sheet("scored")
+        sheet.append(pq.read_schema(parts[0]).names)
+        for part in parts:
+            with pq.ParquetFile(part) as parquet:
+                for batch in parquet.iter_batches():
+                    for row in zip(*(column.to_pylist() for column in batch.columns)):
+                        sheet.append([_xlsx_cell(value) for value in row])
+        with _FixedTimeZip(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            ExcelWriter(workbook, archive).save()
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a whole (small) DataFrame to ``path`` in the format of its extension, atomically."""
+    path = Path(path)
+    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        writer = PartWriter(path, work)
+        writer.write(0, frame)
+        temporary = work / ("joined" + path.suffix)
+        writer.join(1, temporary)
+        os.replace(temporary, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def read_table(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """A whole (small) table, read with the same detection and checks as streaming."""
+    table = open_table(path, encoding=encoding)
+    return pd.concat(list(table.chunks(100_000)), ignore_index=True)

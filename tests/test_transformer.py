@@ -1,0 +1,217 @@
+"""The transformer path end to end on a tiny BERT built here: real training script, save, load_model, API and CLI.
+
+The encoder (random init, 2 layers, hidden 64) and its WordPiece tokenizer (trained with ``tokenizers`` on a synthetic
+corpus) are made in the test, fine-tuned for a few dozen steps by ``training.train_transformer``, then used exactly
+as a user would. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("datasets")
+
+from pilkada_nlp import LABELS, Prediction, classify, load_model  # noqa: E402
+from pilkada_nlp.backends.transformer import TransformerBackend, encode  # noqa: E402
+from pilkada_nlp.models import ModelFileError  # noqa: E402
+from pilkada_nlp.models.manifest import MANIFEST, write_manifest  # noqa: E402
+from pilkada_nlp.text import normalize  # noqa: E402
+from tests.conftest import REPO, TINY_CORPUS  # noqa: E402
+
+FILLERS = ["", "hari ini", "kata warga", "di grup wa", "tadi pagi", "menurut kabar", "mohon dicek", "lihat saja"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def synthetic_rows(fillers: list[str]) -> pd.DataFrame:
+    rows = [{"text": f"{text} {filler}".strip(), "label": label, "source": f"synthetic_{label}", "origin": "public"}
+            for label in LABELS for text in TINY_CORPUS[label] for filler in fillers]
+    return pd.DataFrame(rows)
+
+
+def build_tiny_base(directory: Path, texts: list[str]) -> Path:
+    """A random-init 2-layer BERT (hidden 64) and a WordPiece tokenizer trained on ``texts``, saved like a hub model."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    tokenizer.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials))
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]")),
+                                                 ("[SEP]", tokenizer.token_to_id("[SEP]"))])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=64, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=128, max_position_embeddings=128,
+                        pad_token_id=tokenizer.token_to_id("[PAD]"))
+    directory.mkdir(parents=True)
+    BertModel(config).save_pretrained(directory, safe_serialization=True)
+    fast.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory) -> Path:
+    """Fine-tune the tiny base with the real training script; returns the model directory it wrote."""
+    from training import train_transformer
+
+    root = tmp_path_factory.mktemp("transformer")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    synthetic_rows(FILLERS[:6]).to_parquet(corpus / "train.parquet")
+    synthetic_rows(FILLERS[6:]).to_parquet(corpus / "validation.parquet")
+    synthetic_rows(FILLERS[5:7]).to_parquet(corpus / "test.parquet")
+    synthetic_rows(FILLERS[7:]).assign(origin="annotated:random").to_parquet(corpus / "real_test.parquet")
+    base = build_tiny_base(root / "base", [normalize(t) for t in synthetic_rows(FILLERS)["text"]])
+    out = root / "model"
+    status = train_transformer.main([
+        "--corpus", str(corpus), "--base-model", str(base), "--out", str(out), "--name", "tiny-transformer",
+        "--max-length", "24", "--epochs", "30", "--max-steps", "60", "--batch-size", "8", "--learning-rate", "2e-3",
+        "--eval-every", "20", "--patience", "5", "--seed", "1",
+    ])
+    assert status == 0
+    return out
+
+
+def authored_sample(n: int = 60) -> list[str]:
+    frames = [pd.read_csv(path) for path in sorted((REPO / "data" / "authored").glob("*.csv"))]
+    return pd.concat(frames)["text"].sample(n, random_state=0).tolist()
+
+
+def copy_model(source: Path, destination: Path, **changes) -> Path:
+    """Copy a model directory, optionally changing manifest fields (checksums rewritten)."""
+    shutil.copytree(source, destination)
+    manifest = json.loads((destination / MANIFEST).read_text())
+    manifest = {k: v for k, v in manifest.items() if k not in ("files", "format_version")}
+    (destination / MANIFEST).unlink()
+    write_manifest(destination, {**manifest, **changes})
+    return destination
+
+
+def test_training_writes_a_complete_checksummed_directory(trained_dir):
+    names = {p.name for p in trained_dir.iterdir()}
+    assert {"model.safetensors", "config.json", "tokenizer.json", MANIFEST} <= names
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in names)
+    manifest = json.loads((trained_dir / MANIFEST).read_text())
+    assert manifest["backend"] == "transformer" and manifest["labels"] == list(LABELS)
+    assert manifest["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
+    assert manifest["normalizer_version"] and manifest["max_length"] == 24
+    assert "model.safetensors" in manifest["files"] and "tokenizer.json" in manifest["files"]
+    assert {"validation", "test", "real_test"} <= set(manifest["metrics"])
+    assert manifest["training"]["history"], "one log entry per evaluation"
+    config = json.loads((trained_dir / "config.json").read_text())
+    assert config["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
+
+
+def test_classify_through_the_api(trained_dir):
+    model = load_model(trained_dir)
+    posts = [t for label in LABELS for t in TINY_CORPUS[label]]
+    predictions = classify(posts, model=model, explain=True)
+    assert len(predictions) == len(posts) and all(isinstance(p, Prediction) for p in predictions)
+    for p in predictions:
+        assert p.label in LABELS and math.isclose(sum(p.scores.values()), 1.0, rel_tol=1e-9)
+        assert all(isinstance(w, str) and isinstance(c, float) for w, c in p.explanation)
+    accuracy = np.mean([p.label == label for p, label in zip(predictions, [l for l in LABELS for _ in TINY_CORPUS[l]])])
+    assert accuracy >= 0.75, "a few dozen steps fit the training posts"
+    single = classify(posts[0], model=model)
+    assert isinstance(single, Prediction) and single.label == predictions[0].label
+    assert classify([""], model=model)[0].warning == "empty text"
+
+
+def test_batches_sorted_by_length_keep_order(trained_dir):
+    backend = load_model(trained_dir).backend
+    texts = [normalize(t) for t in authored_sample(20)]
+    together = backend.logits(texts)
+    assert together.shape == (len(texts), len(LABELS))
+    alone = np.vstack([backend.logits([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, rtol=1e-4, atol=1e-4)
+
+
+def test_explain_returns_words_of_the_text(trained_dir):
+    backend = load_model(trained_dir).backend
+    text = normalize(TINY_CORPUS["illegal_campaign"][0])
+    pairs = backend.explain(text, LABELS.index("illegal_campaign"), top_k=3)
+    assert len(pairs) <= 3 and all(word in text.split() and weight > 0 for word, weight in pairs)
+
+
+def test_cli_classifies_with_model_dir(trained_dir, capsys):
+    from pilkada_nlp.cli import main
+
+    assert main(["classify", "--json", "--explain", "--model", str(trained_dir), TINY_CORPUS["hoax"][0], "halo"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 2 and all(row["label"] in LABELS for row in rows)
+
+
+def test_long_posts_keep_head_and_tail(trained_dir):
+    tokenizer = load_model(trained_dir).backend.tokenizer
+    words = [f"kata{i}" for i in range(100)]
+    ids = encode(tokenizer, [" ".join(["awal"] + words + ["akhir"])], 16)[0]
+    assert len(ids) == 16
+    assert ids[0] == tokenizer.cls_token_id and ids[-1] == tokenizer.sep_token_id
+    decoded = tokenizer.decode(ids, skip_special_tokens=True)
+    assert decoded.startswith("awal") and decoded.endswith("akhir")
+
+
+def test_int8_agrees_with_fp32(trained_dir, tmp_path):
+    fp32 = load_model(trained_dir)
+    int8 = load_model(copy_model(trained_dir, tmp_path / "int8", quantize="int8"))
+    assert ".quantized." in type(int8.backend.model.bert.encoder.layer[0].attention.self.query).__module__
+    sample = authored_sample(60) + [t for label in LABELS for t in TINY_CORPUS[label]]
+    agree = np.mean([a == b for a, b in zip(fp32.predict(sample), int8.predict(sample))])
+    assert agree >= 0.95
+
+
+def test_pickle_weights_are_refused(trained_dir, tmp_path):
+    broken = copy_model(trained_dir, tmp_path / "pickled")
+    (broken / "model.safetensors").rename(broken / "pytorch_model.bin")
+    with pytest.raises(ModelFileError, match="pickle"):
+        load_model(broken)
+
+
+def test_missing_safetensors_is_refused(trained_dir, tmp_path):
+    broken = tmp_path / "nosafetensors"
+    shutil.copytree(trained_dir, broken)
+    (broken / "model.safetensors").unlink()
+    manifest = json.loads((broken / MANIFEST).read_text())
+    manifest["files"].pop("model.safetensors")
+    (broken / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="safetensors"):
+        load_model(broken)
+
+
+def test_bad_checksum_is_refused(trained_dir, tmp_path):
+    broken = tmp_path / "tampered"
+    shutil.copytree(trained_dir, broken)
+    data = bytearray((broken / "model.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (broken / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="checksum"):
+        load_model(broken)
+
+
+def test_backend_logits_follow_manifest_label_order(trained_dir):
+    manifest = json.loads((trained_dir / MANIFEST).read_text())
+    backend = TransformerBackend.load(trained_dir, manifest)
+    reversed_backend = TransformerBackend(list(reversed(LABELS)), backend.model, backend.tokenizer, 24)
+    texts = [normalize(TINY_CORPUS["hoax"][0])]
+    np.testing.assert_allclose(reversed_backend.logits(texts), backend.logits(texts)[:, ::-1], rtol=1e-5)
