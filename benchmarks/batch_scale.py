@@ -10,8 +10,8 @@ cycled, half of them with a unique hashtag appended (new words cost the feature 
 100 rows empty (scored rows and error rows both pass through the whole pipeline). The command runs in a child process,
 exactly as a user runs it; its wall time and its own peak RSS (``wait4``) are reported, with the model alone
 (``predict_proba`` on 20,000 of the same posts, in this process, just before) as the reference for the overhead of
-reading, checking and writing. Targets: at least 5,000 rows/s, peak RSS at most 1 GB whatever the file size (with ``--jobs``,
-the command and its workers together).
+reading, checking and writing. Targets: at least 5,000 rows/s, peak RSS at most 1 GB whatever the file size
+(with ``--jobs``, the command and its workers together).
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         written = sum(len(chunk) for chunk in open_table(dst).chunks(100_000))
         result = {
             "rows": rows, "jobs": args.jobs, "input_mb": round(src.stat().st_size / 2**20, 1),
-            "output_mb": round(dst.stat().st_size / 2**20, 1), "output_rows": written, "wall_s": round(run["wall_s"], 1),
+            "output_mb": round(dst.stat().st_size / 2**20, 1), "output_rows": written,
+            "wall_s": round(run["wall_s"], 1),
             "rows_per_s": round(rows / run["wall_s"]), "peak_rss_mb": round(run["peak_rss_mb"]),
             "peak_tree_rss_mb": round(run["peak_tree_rss_mb"]),
         }

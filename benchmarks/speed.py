@@ -3,6 +3,7 @@
     python benchmarks/speed.py                 # full run (a few minutes on 2 cores)
     python benchmarks/speed.py --quick         # small sizes, one repeat (used by the tests)
     python benchmarks/speed.py --model DIR     # measure this model directory instead of the shipped models
+    python benchmarks/speed.py --torch-threads 1   # torch models on one thread (faster on a busy 2-core machine)
 
 For every model, a fresh worker process loads it and reports posts/s in batch (``predict_proba`` on a list; for
 pilkada-nlp models also ``classify`` on a list, which builds ``Prediction`` objects) and one post at a time
@@ -13,12 +14,12 @@ of a fresh ``python -c "import pilkada_nlp; pilkada_nlp.classify('…')"`` (medi
 Models: every shipped model (the linear default, and transformer-backend models when the [transformer] extra is
 installed). While no transformer model is shipped, the transformer backend is measured on models built from a local
 backbone (``--backbone``, default ``build/backbones/e5-small`` from ``training/backbones``) with an untrained 4-label
-head, fp32 and int8 (the manifest's ``quantize``): speed does not depend on the weights' values. In the same run the
-references: plain scikit-learn TF-IDF + LogisticRegression fitted on the posts,
-and a randomly initialised BERT-base-shaped ``transformers`` model (IndoBERT-base's shape: 12 layers, hidden 768,
-vocabulary 31,923; its weights cannot be downloaded here) in fp32 and dynamic int8 (quantised in the worker, so its
-peak RSS includes the fp32 weights it started from), fed by a WordPiece tokenizer trained on the posts. Random
-weights compute exactly as fast as trained ones.
+head, fp32 and int8 (the manifest's ``quantize``): speed does not depend on the weights' values. In the same run,
+the references: plain scikit-learn TF-IDF + LogisticRegression fitted on the posts, and a randomly initialised
+BERT-base-shaped ``transformers`` model (IndoBERT-base's shape: 12 layers, hidden 768, vocabulary 31,923; its weights
+cannot be downloaded here) in fp32 and dynamic int8 (quantised in the worker, so its peak RSS includes the fp32
+weights it started from), fed by a WordPiece tokenizer trained on the posts. Random weights compute exactly as fast
+as trained ones.
 
 Posts: the authored samples in ``data/authored`` (real-looking, committed), repeated to the requested count; the
 linear model's per-word n-gram cache is therefore warm after the first pass, as in a long-running service.

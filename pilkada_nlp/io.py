@@ -121,7 +121,9 @@ class Table:
         except (InputFileError, ImportError):
             raise
         except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
-            raise InputFileError(f"{self.path}: cannot read the file (truncated or corrupt?): {_one_line(error)}") from None
+            raise InputFileError(
+                f"{self.path}: cannot read the file (truncated or corrupt?): {_one_line(error)}"
+            ) from None
         if not produced:
             yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns})
 
@@ -274,7 +276,9 @@ def _open_parquet(path: Path, fmt: str, encoding: str | None) -> Table:
         with pq.ParquetFile(path) as parquet:
             return Table(path, fmt, list(parquet.schema_arrow.names), parquet.metadata.num_rows)
     except (pa.ArrowException, OSError, ValueError) as error:  # a damaged footer, or not Parquet at all
-        raise InputFileError(f"{path}: not a readable Parquet file (truncated or corrupt?): {_one_line(error)}") from None
+        raise InputFileError(
+            f"{path}: not a readable Parquet file (truncated or corrupt?): {_one_line(error)}"
+        ) from None
 
 
 def _open_workbook(path: Path):
@@ -282,7 +286,9 @@ def _open_workbook(path: Path):
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise InputFileError(f"{path}: not a readable XLSX workbook (truncated or corrupt?): {_one_line(error)}") from None
+        raise InputFileError(
+            f"{path}: not a readable XLSX workbook (truncated or corrupt?): {_one_line(error)}"
+        ) from None
 
 
 def _open_xlsx(path: Path, fmt: str, encoding: str | None) -> Table:
@@ -500,7 +506,9 @@ class PartWriter:
         parts = [self.part(i) for i in range(n_parts)]
         missing = [p.name for p in parts if not p.is_file()]
         if missing:
-            raise InputFileError(f"{self.work_dir}: part files missing ({', '.join(missing[:3])}); run without --resume")
+            raise InputFileError(
+                f"{self.work_dir}: part files missing ({', '.join(missing[:3])}); run without --resume"
+            )
         if self.format in ("csv", "tsv", "jsonl"):
             with open(target, "wb") as out:
                 for part in parts:

@@ -67,7 +67,7 @@ def select_for_review(
     id_column: str | None = None,
     chunksize: int = 50_000,
 ) -> pd.DataFrame:
-    """The rows of scored file ``src`` to review (see the module docstring), uncertain ones first, then the audit sample.
+    """The rows of scored file ``src`` to review (see the module docstring): uncertain ones first, then the audit.
 
     Memory stays flat: only the best candidates so far are kept while the file streams. Rows with an ``error`` are
     never picked.
@@ -90,7 +90,7 @@ def select_for_review(
         keys = rng.random(len(chunk))  # drawn for every row, so the sample doesn't depend on which rows failed
         scores = chunk[SCORE_COLUMNS].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         ok = np.array([not _filled(e) for e in chunk["error"]]) & ~np.isnan(scores).any(axis=1)
-        gaps = np.stack([np.abs(scores[:, LABELS.index(l)] - thresholds[l]) for l in flag_labels], axis=1)
+        gaps = np.stack([np.abs(scores[:, LABELS.index(name)] - thresholds[name]) for name in flag_labels], axis=1)
         closest = gaps.argmin(axis=1)
         distance = gaps[np.arange(len(chunk)), closest]
         rows = np.arange(offset, offset + len(chunk))

@@ -29,6 +29,8 @@ BINS = 20
 #: Characters of a post kept in the top-N list.
 EXCERPT = 200
 _SPARK = " ▁▂▃▄▅▆▇█"
+LABELS_SIZE = (7, 2.6)
+HISTOGRAM_SIZE = (3.2 * len(LABELS), 2.8)
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Summary:
     top: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, scored: pd.DataFrame, text_column: str, first_row: int) -> None:
-        """Count one scored chunk (the output of :func:`pilkada_nlp.score_dataframe`) whose first row is ``first_row``."""
+        """Count one scored chunk (output of :func:`pilkada_nlp.score_dataframe`) whose first row is ``first_row``."""
         self.rows += len(scored)
         failed = scored["error"].notna().to_numpy()
         self.errors += int(failed.sum())
@@ -72,7 +74,7 @@ class Summary:
         flags = ok["flags"].fillna("")
         self.flagged += int((flags != "").sum())
         for label in FLAG_LABELS:
-            self.flag_counts[label] += int(flags.str.split(";").map(lambda names, l=label: l in names).sum())
+            self.flag_counts[label] += int(flags.map(lambda joined, name=label: name in joined.split(";")).sum())
         for label in LABELS:
             values = ok[f"score_{label}"].to_numpy(dtype=float)
             counts, _ = np.histogram(values, bins=BINS, range=(0.0, 1.0))
@@ -139,9 +141,10 @@ class Summary:
 
     def plot_labels(self, ax=None):
         """Bar chart of rows per label (and errors) on ``ax`` (a new figure when None); returns the axes."""
-        import matplotlib.pyplot as plt
+        if ax is None:
+            import matplotlib.pyplot as plt
 
-        ax = ax if ax is not None else plt.subplots(figsize=(7, 2.6))[1]
+            ax = plt.subplots(figsize=LABELS_SIZE)[1]
         names = [*LABELS, "error"]
         counts = [*(self.label_counts[label] for label in LABELS), self.errors]
         bars = ax.barh(names, counts, color=["#c0392b", "#8e44ad", "#d35400", "#7f8c8d", "#bdc3c7"])
@@ -152,11 +155,14 @@ class Summary:
         ax.margins(x=0.2)
         return ax
 
-    def plot_histograms(self):
-        """One histogram of ``score_<label>`` per label over the scored rows, thresholds dashed; returns the figure."""
-        import matplotlib.pyplot as plt
+    def plot_histograms(self, fig=None):
+        """One histogram of ``score_<label>`` per label over the scored rows, thresholds dashed, on ``fig`` (a new
+        pyplot figure when None); returns the figure."""
+        if fig is None:
+            import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, len(LABELS), figsize=(3.2 * len(LABELS), 2.8), sharey=True)
+            fig = plt.figure(figsize=HISTOGRAM_SIZE)
+        axes = fig.subplots(1, len(LABELS), sharey=True)
         edges = np.linspace(0, 1, BINS + 1)
         for ax, label in zip(axes, LABELS):
             ax.stairs(self.histograms[label], edges, fill=True, alpha=0.7)
@@ -183,20 +189,19 @@ class Summary:
 
     def _html(self) -> str:
         try:
-            import matplotlib
+            from matplotlib.figure import Figure  # not pyplot: leaves the caller's backend (a notebook's) alone
         except ImportError:
             raise ImportError("an HTML report needs matplotlib: pip install 'pilkada-nlp[batch]'") from None
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
         def png(fig) -> str:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-            plt.close(fig)
             return base64.b64encode(buffer.getvalue()).decode("ascii")
 
-        labels_png = png(self.plot_labels().figure)
-        histograms_png = png(self.plot_histograms())
+        labels = Figure(figsize=LABELS_SIZE)
+        self.plot_labels(labels.subplots())
+        labels_png = png(labels)
+        histograms_png = png(self.plot_histograms(Figure(figsize=HISTOGRAM_SIZE)))
         shares = self.shares()
         rows = "".join(
             f"<tr><td>{name}</td><td>{count:,}</td><td>{shares[name]:.1%}</td></tr>"

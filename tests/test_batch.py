@@ -1,4 +1,4 @@
-"""Batch scoring of DataFrames and files: rows and order kept, bad rows marked, every format, encodings, resume, errors."""
+"""Batch scoring of DataFrames and files: rows and order kept, bad rows marked, formats, encodings, resume, errors."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_dataframe_keeps_every_row_in_order_and_marks_bad_ones(model):
     ]
     ok = out["error"].isna()
     assert out.loc[ok, "label"].isin(LABELS).all()
-    assert np.allclose(out.loc[ok, [f"score_{l}" for l in LABELS]].sum(axis=1), 1.0)
+    assert np.allclose(out.loc[ok, [f"score_{label}" for label in LABELS]].sum(axis=1), 1.0)
     assert out.loc[~ok, ["label", "flags"]].isna().all().all() and out.loc[~ok, "score"].isna().all()
 
 
@@ -237,7 +237,8 @@ def test_resume_refuses_changed_settings_and_fresh_run_discards_partial(model, p
 
 def test_failed_run_leaves_no_output(model, tmp_path):
     src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
-    src.write_text("id,text\n" + "".join(f"{i},post {i}\n" for i in range(30)) + '30,"cut off in a quo', encoding="utf-8")
+    rows = "".join(f"{i},post {i}\n" for i in range(30))
+    src.write_text("id,text\n" + rows + '30,"cut off in a quo', encoding="utf-8")
     with pytest.raises(io.InputFileError, match="truncated or corrupt"):
         score_file(src, dst, text_column="text", model=model, chunksize=10, progress=False)
     assert not dst.exists()

@@ -41,7 +41,7 @@ def test_export_picks_uncertain_posts_then_an_audit_sample(tiny_model_dir, score
     assert written["review_id"].is_unique and set(written["source"]) == {"user"}
     out = pd.read_csv(scored, dtype=str, keep_default_na=False)
     uncertain = written[written["selection"] == "uncertain"]
-    gaps = [min(abs(float(out.iloc[int(r)][f"score_{l}"]) - model.thresholds[l]) for l in FLAG_LABELS)
+    gaps = [min(abs(float(out.iloc[int(r)][f"score_{label}"]) - model.thresholds[label]) for label in FLAG_LABELS)
             for r in uncertain["row"]]
     assert 0 < len(uncertain) <= 15 and all(g <= 0.2 for g in gaps) and gaps == sorted(gaps)
     audit = written[written["selection"] == "audit"]

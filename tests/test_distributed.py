@@ -11,6 +11,10 @@ import pytest
 from pilkada_nlp.batch import score_dataframe
 from tests.conftest import REPO
 
+# PySpark's own pandas-version notices, not ours.
+pytestmark = [pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+              pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+
 
 def posts() -> pd.DataFrame:
     """200 authored posts with bad rows mixed in, and a clashing ``label`` column that must survive as input_label."""

@@ -3,7 +3,8 @@
     python -m training.build_corpus --data-dir ../shared/datasets --out data/processed
 
 Writes ``train/validation/test/real_test.parquet`` and ``corpus_stats.json`` to ``--out`` (git-ignored: the texts are
-licensed) and a copy of the stats, which hold only counts, to ``data/corpus_stats.json``.
+licensed); when ``--out`` is the default ``data/processed``, also a copy of the stats, which hold only counts, to the
+committed ``data/corpus_stats.json``.
 
 Splits:
 * ``real_test``: the random (never keyword-picked) slice of hand-labelled real election posts, plus anything in a
@@ -147,7 +148,10 @@ def build(config: CorpusConfig) -> dict:
                             "authored_vs_real_surface_auc_before_matching": round(auc_before, 4)},
         "build_seconds": round(time.perf_counter() - start, 1),
     }
-    for path in (out / "corpus_stats.json", REPO / "data" / "corpus_stats.json"):
+    paths = [out / "corpus_stats.json"]
+    if out.resolve() == (REPO / "data" / "processed").resolve():  # only the project's own corpus updates the copy
+        paths.append(REPO / "data" / "corpus_stats.json")
+    for path in paths:
         path.write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return stats
 

@@ -54,8 +54,8 @@ def check_pool_keys(rows: pd.DataFrame, data_dir: Path) -> None:
         unknown = sorted(set(group["row_key"]) - keys)
         if unknown:
             raise AnnotationError(
-                f"{len(unknown)} {source} rows match no post of that pool (e.g. {', '.join(unknown[:3])}); was the text "
-                "edited? Row keys are sha1 of the raw text"
+                f"{len(unknown)} {source} rows match no post of that pool (e.g. {', '.join(unknown[:3])}); "
+                "was the text edited? Row keys are sha1 of the raw text"
             )
 
 

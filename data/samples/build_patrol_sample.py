@@ -26,7 +26,8 @@ BROKEN = "__BROKEN_BYTES__"
 
 
 def authored() -> pd.DataFrame:
-    frames = [pd.read_csv(path, dtype=str, keep_default_na=False) for path in sorted((REPO / "data" / "authored").glob("*.csv"))]
+    paths = sorted((REPO / "data" / "authored").glob("*.csv"))
+    frames = [pd.read_csv(path, dtype=str, keep_default_na=False) for path in paths]
     return pd.concat(frames, ignore_index=True)
 
 
