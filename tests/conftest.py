@@ -66,3 +66,14 @@ def built_corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("corpus")
     build_corpus.build(build_corpus.CorpusConfig(data_dir=str(DATA_DIR), out=str(out)))
     return out
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """One torch thread per test module: on 2 shared cores, OpenMP oversubscription slows torch tenfold."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -30,12 +30,7 @@ from tests.conftest import REPO, TINY_CORPUS  # noqa: E402
 FILLERS = ["", "hari ini", "kata warga", "di grup wa", "tadi pagi", "menurut kabar", "mohon dicek", "lihat saja"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def synthetic_rows(fillers: list[str]) -> pd.DataFrame:

