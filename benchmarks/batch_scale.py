@@ -33,10 +33,10 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.common import provenance, table  # noqa: E402
-from pilkada_nlp import load_model  # noqa: E402
-from pilkada_nlp.io import open_table  # noqa: E402
-from training.project_data import load_authored  # noqa: E402
+from benchmarks.common import provenance, table
+from pilkada_nlp import load_model
+from pilkada_nlp.io import open_table
+from training.project_data import load_authored
 
 TARGETS = {"rows_per_s": 5_000, "peak_rss_mb": 1024}
 PLATFORMS = ("facebook", "x", "tiktok", "instagram", "whatsapp_group")

@@ -24,9 +24,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.common import provenance, table  # noqa: E402
-from pilkada_nlp.labels import BENIGN, LABELS  # noqa: E402
-from training.evaluate import by_group, flag_metrics, label_metrics  # noqa: E402
+from benchmarks.common import provenance, table
+from pilkada_nlp.labels import BENIGN, LABELS
+from training.evaluate import by_group, flag_metrics, label_metrics
 
 HARD_NEGATIVE_SUBTYPES = ("news_report", "citizen_report", "fact_check")
 QUICK_ROWS = 300

@@ -36,11 +36,11 @@ from sklearn.metrics import f1_score
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.common import provenance, table  # noqa: E402
-from pilkada_nlp.backends.linear import NgramFeatures  # noqa: E402
-from pilkada_nlp.labels import BENIGN  # noqa: E402
-from pilkada_nlp.text import normalize  # noqa: E402
-from training.train_linear import THRESHOLD_GRID, LinearConfig  # noqa: E402
+from benchmarks.common import provenance, table
+from pilkada_nlp.backends.linear import NgramFeatures
+from pilkada_nlp.labels import BENIGN
+from pilkada_nlp.text import normalize
+from training.train_linear import THRESHOLD_GRID, LinearConfig
 
 DEFAULT_FOLDS_DIR = REPO.parent / "shared" / "benchmarks" / "indobertweet_hs_folds"
 #: dataset folder -> label column (1 = hate speech); the text is in ``Tweet`` for both.

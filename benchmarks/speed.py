@@ -45,7 +45,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.common import provenance, table  # noqa: E402
+from benchmarks.common import provenance, table
 
 DEFAULT_BACKBONE = REPO / "build" / "backbones" / "e5-small"
 COLD_START_CODE = "import pilkada_nlp; pilkada_nlp.classify('Besok subuh ada amplop 100rb, asal coblos nomor 2')"

@@ -11,6 +11,7 @@ care get a defined result plus a warning instead of an error:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -40,7 +41,7 @@ def check_text(value: object, index: int) -> tuple[str, str | None]:
     """Return ``(text, warning)`` for one item, or raise ``TypeError`` naming ``index`` when it is not a string."""
     if not isinstance(value, str):
         hint = " (decode bytes first)" if isinstance(value, (bytes, bytearray)) else ""
-        shown = "NaN" if isinstance(value, float) and value != value else repr(value)[:40]
+        shown = "NaN" if isinstance(value, float) and math.isnan(value) else repr(value)[:40]
         raise TypeError(f"texts[{index}] must be a str, got {type(value).__name__} {shown}{hint}")
     warnings = []
     if _SURROGATES.search(value):

@@ -143,8 +143,8 @@ def export_review(
     out["selection"], out["reason"], out["row"] = picked["selection"], picked["reason"], picked["row"]
     if id_column:
         out[id_column] = picked[id_column]
-    out["source"] = picked["source"] if "source" in picked else (source or DEFAULT_SOURCE)
-    out["row_key"] = picked["row_key"] if "row_key" in picked else ""
+    out["source"] = picked.get("source", source or DEFAULT_SOURCE)
+    out["row_key"] = picked.get("row_key", "")
     out["text"] = picked[text_column].to_numpy()
     for column in ["label", "score", "flags", *SCORE_COLUMNS]:
         out[column] = picked[column].to_numpy()

@@ -184,7 +184,7 @@ def test_features_equal_scikit_learn_tfidf():
     train = [normalize(t) for texts in TINY_CORPUS.values() for t in texts]
     new = [normalize(t) for t in POSTS] + ["", "a", "amplop amplop amplop"]
     features = NgramFeatures(FeatureConfig(min_df=1)).fit(train)
-    common = dict(lowercase=False, sublinear_tf=True, min_df=1)
+    common = {"lowercase": False, "sublinear_tf": True, "min_df": 1}
     word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), **common).fit(train)
     char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common).fit(train)
     assert abs(features.transform_words(new) - word.transform(new)).max() < 1e-6

@@ -16,9 +16,9 @@ from tests.conftest import REPO
 
 pytest.importorskip("pyarrow")
 pytest.importorskip("ftfy")
-from training import project_data, reviews  # noqa: E402
-from training.sources import POOL_SOURCES  # noqa: E402
-from training.sources.common import row_key  # noqa: E402
+from training import project_data, reviews
+from training.sources import POOL_SOURCES
+from training.sources.common import row_key
 
 SAMPLE = REPO / "data" / "samples" / "patrol_sample.csv"
 POOL = min(POOL_SOURCES)

@@ -51,3 +51,20 @@ def test_info_json(capsys):
     meta = json.loads(capsys.readouterr().out)
     assert meta["labels"] == list(LABELS)
     assert "files" not in meta
+
+
+def test_closed_pipe_ends_quietly(tiny_model_dir):
+    """``pilkada-nlp classify ... | head -1`` must not end in a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    lines = "".join(f"amplop seratus ribu nomor {i}\n" for i in range(3000))
+    process = subprocess.Popen([sys.executable, "-m", "pilkada_nlp.cli", "classify", "--model", str(tiny_model_dir)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write(lines.encode())
+    process.stdin.close()
+    assert process.stdout.readline().decode().startswith("label")
+    process.stdout.close()  # what ``head`` does after its first line
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in stderr

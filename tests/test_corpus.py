@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from pilkada_nlp.text import normalize
-from tests.conftest import DATA_DIR
 from training import build_corpus
 from training.dedup import dedup_key, duplicate_groups
 from training.project_data import AnnotationError, final_labels, join_annotations, load_authored, read_annotations
@@ -102,7 +101,7 @@ def test_committed_annotations_and_authored_posts_are_valid():
 @pytest.mark.realdata
 def test_full_build_on_shared_datasets(built_corpus):
     splits = {name: pd.read_parquet(built_corpus / f"{name}.parquet") for name in build_corpus.SPLITS}
-    keys = {name: set(dedup_key(normalize(t)) for t in frame["text"]) for name, frame in splits.items()}
+    keys = {name: {dedup_key(normalize(t)) for t in frame["text"]} for name, frame in splits.items()}
     for a in build_corpus.SPLITS:
         for b in build_corpus.SPLITS:
             if a < b:

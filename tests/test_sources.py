@@ -16,18 +16,44 @@ import pytest
 from training.sources import LOADERS, POOL_SOURCES, load_all
 from training.sources import (
     alfina_idhsd_pilkada_dki2017 as alfina,
+)
+from training.sources import (
     bdc2020_satriadata_hoax as bdc,
+)
+from training.sources import (
     black_campaign_pilpres2024 as black_campaign,
+)
+from training.sources import (
     desrul_news_comments_abusive as desrul,
+)
+from training.sources import (
     ibrohim_multilabel_hs as ibrohim,
+)
+from training.sources import (
     id_stance_political_blogs as blogs,
+)
+from training.sources import (
     mafindo_hoax_1k as mafindo,
+)
+from training.sources import (
     netifier_toxicity as netifier,
+)
+from training.sources import (
     nofaaulia_hsd_facebook as nofaaulia,
+)
+from training.sources import (
     pilkada_banten2024_youtube as banten,
+)
+from training.sources import (
     pilkada_jatim2024_tweets as jatim,
+)
+from training.sources import (
     pilpres2024_hoax_headlines as pilpres,
+)
+from training.sources import (
     pratiwi2017_hoax_news as pratiwi,
+)
+from training.sources import (
     turnbackhoax2024_alharkan as turnbackhoax,
 )
 from training.sources.common import (
@@ -42,8 +68,8 @@ from training.sources.common import (
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: Mojibake as produced upstream: UTF-8 bytes decoded with the wrong codec.
-CP1252_LAUGH = "😂".encode("utf-8").decode("cp1252")  # black_campaign style: "ðŸ˜‚"
-MAC_ROMAN_WINK = "😉".encode("utf-8").decode("mac_roman")  # desrul style
+CP1252_LAUGH = "😂".encode().decode("cp1252")  # black_campaign style: "ðŸ˜‚"
+MAC_ROMAN_WINK = "😉".encode().decode("mac_roman")  # desrul style
 IBROHIM_ANGRY = r"\xf0\x9f\x98\xa1"  # a literal byte-escape run, as dumped in re_dataset.csv
 
 IBROHIM_COLUMNS = ["HS", "Abusive", "HS_Individual", "HS_Group", "HS_Religion", "HS_Race", "HS_Physical", "HS_Gender",

@@ -20,12 +20,12 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("datasets")
 
-from pilkada_nlp import LABELS, Prediction, classify, load_model  # noqa: E402
-from pilkada_nlp.backends.transformer import TransformerBackend, encode  # noqa: E402
-from pilkada_nlp.models import ModelFileError  # noqa: E402
-from pilkada_nlp.models.manifest import MANIFEST, write_manifest  # noqa: E402
-from pilkada_nlp.text import normalize  # noqa: E402
-from tests.conftest import REPO, TINY_CORPUS  # noqa: E402
+from pilkada_nlp import LABELS, Prediction, classify, load_model
+from pilkada_nlp.backends.transformer import TransformerBackend, encode
+from pilkada_nlp.models import ModelFileError
+from pilkada_nlp.models.manifest import MANIFEST, write_manifest
+from pilkada_nlp.text import normalize
+from tests.conftest import REPO, TINY_CORPUS
 
 FILLERS = ["", "hari ini", "kata warga", "di grup wa", "tadi pagi", "menurut kabar", "mohon dicek", "lihat saja"]
 
@@ -66,8 +66,9 @@ def build_tiny_base(directory: Path, texts: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained_dir(tmp_path_factory) -> Path:
-    """Fine-tune the tiny base with the real training script; returns the model directory it wrote."""
+def trained_dir(tmp_path_factory, tiny_model_dir) -> Path:
+    """Fine-tune the tiny base with the real training script, comparing it with the tiny linear model; returns the
+    model directory it wrote (the corpus and the comparison report lie beside it)."""
     from training import train_transformer
 
     root = tmp_path_factory.mktemp("transformer")
@@ -83,6 +84,7 @@ def trained_dir(tmp_path_factory) -> Path:
         "--corpus", str(corpus), "--base-model", str(base), "--out", str(out), "--name", "tiny-transformer",
         "--max-length", "24", "--epochs", "30", "--max-steps", "60", "--batch-size", "8", "--learning-rate", "2e-3",
         "--eval-every", "20", "--patience", "5", "--seed", "1",
+        "--compare-with", str(tiny_model_dir), "--report", str(root / "comparison.md"),
     ])
     assert status == 0
     return out
@@ -116,6 +118,60 @@ def test_training_writes_a_complete_checksummed_directory(trained_dir):
     assert manifest["training"]["history"], "one log entry per evaluation"
     config = json.loads((trained_dir / "config.json").read_text())
     assert config["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
+
+
+def test_comparison_scores_linear_transformer_and_ensemble_on_the_same_rows(trained_dir):
+    comparison = json.loads((trained_dir / MANIFEST).read_text())["comparison"]
+    transformer = json.loads((trained_dir / MANIFEST).read_text())["metrics"]
+    for split in ("validation", "test", "real_test"):
+        sizes = {comparison["linear"][split]["n"], comparison["ensemble"][split]["n"], transformer[split]["n"]}
+        assert len(sizes) == 1
+        assert set(comparison["ensemble"][split]["per_label"]) == set(LABELS)
+    report = (trained_dir.parent / "comparison.md").read_text()
+    assert report.count("| linear (default) |") == 3 and report.count("| ensemble (mean) |") == 3
+    assert "**Decision rule**" in report
+
+
+@pytest.fixture(scope="module")
+def ensemble_dir(trained_dir, tiny_model_dir, tmp_path_factory) -> Path:
+    """An ensemble of the tiny linear and tiny transformer models, weighted 1:3, built by ``training.ensemble``."""
+    from training import ensemble
+
+    out = tmp_path_factory.mktemp("ensemble") / "model"
+    status = ensemble.main(["--members", str(tiny_model_dir), str(trained_dir), "--weights", "1", "3",
+                            "--corpus", str(trained_dir.parent / "corpus"), "--out", str(out)])
+    assert status == 0
+    return out
+
+
+def test_ensemble_is_the_weighted_mean_of_its_members(ensemble_dir, trained_dir, tiny_model_dir):
+    assert [p.name for p in ensemble_dir.iterdir()] == [MANIFEST], "an ensemble ships no weights of its own"
+    posts = [t for label in LABELS for t in TINY_CORPUS[label]] + ["", "halo semua"]
+    expected = (load_model(tiny_model_dir).predict_proba(posts) + 3 * load_model(trained_dir).predict_proba(posts)) / 4
+    model = load_model(ensemble_dir)
+    np.testing.assert_allclose(model.predict_proba(posts), expected, atol=1e-6)
+    manifest = model.metadata
+    assert manifest["backend"] == "ensemble" and set(manifest["thresholds"]) == set(LABELS) - {"benign"}
+    assert {"validation", "test", "real_test"} <= set(manifest["metrics"])
+    predictions = classify(posts, model=model, explain=True)
+    assert [p.label in LABELS for p in predictions] == [True] * len(posts)
+    text = normalize(posts[6])
+    assert all(word in text.split() for word, _ in predictions[6].explanation)
+
+
+def test_ensemble_refuses_a_member_changed_after_tuning(trained_dir, tiny_model_dir, tmp_path):
+    from training import ensemble
+
+    linear = copy_model(tiny_model_dir, tmp_path / "linear")
+    transformer = copy_model(trained_dir, tmp_path / "transformer")
+    ensemble.main(["--members", str(linear), str(transformer), "--corpus", str(trained_dir.parent / "corpus"),
+                   "--out", str(tmp_path / "ensemble")])
+    members = json.loads((tmp_path / "ensemble" / MANIFEST).read_text())["members"]
+    assert [m["model"] for m in members] == ["../linear", "../transformer"], "members are found relative to it"
+    shutil.rmtree(linear)
+    copy_model(tiny_model_dir, linear, thresholds={label: 0.9 for label in LABELS if label != "benign"})
+    with pytest.raises(ModelFileError, match="not the model this ensemble was tuned with"):
+        load_model(tmp_path / "ensemble")
 
 
 def test_classify_through_the_api(trained_dir):

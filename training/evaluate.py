@@ -53,3 +53,17 @@ def by_group(frame: pd.DataFrame, column: str, predicted: str = "predicted") -> 
         out[str(value)] = {"n": metrics["n"], "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
                            "labels": part["label"].value_counts().to_dict()}
     return out
+
+
+def split_metrics(frame: pd.DataFrame, predicted, majority: str) -> dict:
+    """The metric block every trainer stores per split: label and flag metrics, per source and origin, and the
+    majority-class baseline on the same rows."""
+    truth = frame["label"].to_numpy()
+    scored = frame.assign(predicted=np.asarray(predicted))
+    return {
+        **label_metrics(truth, predicted),
+        "flags": flag_metrics(truth, predicted),
+        "by_source": by_group(scored, "source"),
+        "by_origin": by_group(scored, "origin"),
+        "baseline_majority_class": label_metrics(truth, [majority] * len(frame))["macro_f1"],
+    }

@@ -14,13 +14,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from pilkada_nlp.labels import LABEL_INFO, LABELS  # noqa: E402
-from pilkada_nlp.models.manifest import read_manifest  # noqa: E402
-from training.agreement import agreement  # noqa: E402
-from training.project_data import REPO, read_annotations  # noqa: E402
+from pilkada_nlp.labels import LABEL_INFO, LABELS
+from pilkada_nlp.models.manifest import read_manifest
+from training.agreement import agreement
+from training.project_data import REPO, read_annotations
 
 
 def plot_confusion(matrix: list[list[int]], title: str, path: Path) -> None:
@@ -54,6 +54,21 @@ def _group_table(groups: dict, name: str) -> str:
     for value, m in sorted(groups.items(), key=lambda kv: -kv[1]["n"]):
         labels = ", ".join(f"{k} {v}" for k, v in sorted(m["labels"].items()))
         rows.append(f"| {value} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {labels} |")
+    return "\n".join(rows)
+
+
+def _comparison_table(systems: dict[str, dict]) -> str:
+    """One row per system and split: macro-F1, flag rates, and precision / recall / F1 per label."""
+    head = "| system | split | macro-F1 | false-flag rate | flag recall | " + " | ".join(
+        f"`{label}` P / R / F1" for label in LABELS) + " |"
+    rows = [head, "|---" * (5 + len(LABELS)) + "|"]
+    for split in ("test", "real_test"):
+        for name, metrics in systems.items():
+            m = metrics[split]
+            cells = " | ".join("{precision:.2f} / {recall:.2f} / {f1:.2f}".format(**m["per_label"][label])
+                               for label in LABELS)
+            rows.append(f"| {name} | {split} | {m['macro_f1']:.3f} | {m['flags']['false_flag_rate']:.3f} | "
+                        f"{m['flags']['flag_recall']:.3f} | {cells} |")
     return "\n".join(rows)
 
 

@@ -34,7 +34,7 @@ from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.models.classifier import softmax
 from pilkada_nlp.models.manifest import write_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION, normalize
-from training.evaluate import by_group, flag_metrics, label_metrics
+from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
 
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.951, 0.025), 3)
@@ -130,15 +130,7 @@ def train(config: LinearConfig) -> dict:
     metrics = {}
     majority = train["label"].mode()[0]
     for name in ("validation", "test", "real_test"):
-        predicted = decide(probabilities[name], thresholds)
-        frame = splits[name].assign(predicted=predicted)
-        metrics[name] = {
-            **label_metrics(truth[name], predicted),
-            "flags": flag_metrics(truth[name], predicted),
-            "by_source": by_group(frame, "source"),
-            "by_origin": by_group(frame, "origin"),
-            "baseline_majority_class": label_metrics(truth[name], [majority] * len(frame))["macro_f1"],
-        }
+        metrics[name] = split_metrics(splits[name], decide(probabilities[name], thresholds), majority)
         print(f"{name}: macro-F1 {metrics[name]['macro_f1']}, flags {metrics[name]['flags']}", flush=True)
 
     out = Path(config.out)

@@ -85,7 +85,7 @@ class NgramFeatures:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         c = self.config
-        common = dict(lowercase=False, sublinear_tf=True, dtype=np.float32, min_df=c.min_df)
+        common = {"lowercase": False, "sublinear_tf": True, "dtype": np.float32, "min_df": c.min_df}
         word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(c.word_ngrams),
                                max_features=c.max_word_features, **common).fit(texts)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(c.char_ngrams),

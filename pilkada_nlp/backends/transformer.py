@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from pilkada_nlp.backends.occlusion import explain_by_occlusion
 from pilkada_nlp.models.manifest import ModelFileError
 
 WEIGHTS_FILE = "model.safetensors"
-MAX_OCCLUDED_WORDS = 200
 
 
 def special_token_counts(tokenizer) -> tuple[int, int]:
@@ -132,19 +132,5 @@ class TransformerBackend:
         return out
 
     def explain(self, text: str, label_index: int, top_k: int = 5) -> list[tuple[str, float]]:
-        """Words whose removal lowers the label's margin most (occlusion), as ``[(word, contribution)]``.
-
-        Margin = logit of the label minus the mean logit of the other labels, the same quantity the linear backend
-        attributes to n-grams. Every occurrence of a word is removed at once; at most ``MAX_OCCLUDED_WORDS``
-        distinct words (the first ones) are tried, all in one batched call.
-        """
-        words = list(dict.fromkeys(text.split()))[:MAX_OCCLUDED_WORDS]
-        if not words:
-            return []
-        variants = [" ".join(w for w in text.split() if w != word) for word in words]
-        logits = self.logits([text, *variants])
-        others = np.delete(logits, label_index, axis=1).mean(axis=1)
-        margin = logits[:, label_index] - others
-        contribution = margin[0] - margin[1:]
-        order = np.argsort(-contribution, kind="stable")[:top_k]
-        return [(words[i], round(float(contribution[i]), 4)) for i in order if contribution[i] > 0]
+        """Words whose removal lowers the label's logit margin most (:func:`explain_by_occlusion`)."""
+        return explain_by_occlusion(self.logits, text, label_index, top_k)

@@ -64,6 +64,10 @@ def _load(directory: Path) -> Classifier:
         from pilkada_nlp.backends.transformer import TransformerBackend
 
         backend = TransformerBackend.load(directory, manifest)
+    elif backend_name == "ensemble":
+        from pilkada_nlp.backends.ensemble import EnsembleBackend
+
+        backend = EnsembleBackend.load(directory, manifest, lambda member: _load(resolve(member)))
     else:
         raise ModelFileError(f"{directory}: unknown backend {backend_name!r}")
     return Classifier(backend, manifest, directory)

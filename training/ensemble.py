@@ -1,0 +1,110 @@
+"""Build an ensemble model: the weighted mean of other models' calibrated probabilities, thresholds tuned on
+validation.
+
+    python -m training.ensemble --members default transformer --out pilkada_nlp/models/ensemble
+
+Members are shipped model names or model directories, all trained on the same corpus (``--corpus``). Each member
+keeps its own calibration; only the ensemble's flag thresholds are fitted, on the validation split, with the linear
+trainer's coordinate search. Test and real_test are scored once, at the end. The written directory holds just a
+``model.json`` (see :mod:`pilkada_nlp.backends.ensemble`); ``load_model`` reads it like any other model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import pilkada_nlp
+from pilkada_nlp.labels import LABELS
+from pilkada_nlp.models import available_models, resolve
+from pilkada_nlp.models.manifest import MANIFEST, sha256_of, write_manifest
+from pilkada_nlp.text import NORMALIZER_VERSION
+from training.evaluate import split_metrics
+from training.train_linear import decide, read_split, tune_thresholds
+
+SCORED_SPLITS = ("validation", "test", "real_test")
+
+
+def member_probabilities(model, splits: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """A member's calibrated probabilities per split, columns in ``LABELS`` order."""
+    order = [model.labels.index(label) for label in LABELS]
+    return {name: model.predict_proba(list(frame["text"]))[:, order] for name, frame in splits.items()}
+
+
+def fit_ensemble(splits: dict[str, pd.DataFrame], probabilities: list[dict[str, np.ndarray]],
+                 weights: list[float], majority: str) -> dict:
+    """Mix the members' probabilities, tune thresholds on validation, score every split.
+
+    Returns ``thresholds``, the mixed ``probabilities`` and ``metrics`` per split.
+    """
+    total = float(sum(weights))
+    mixed = {name: sum(w * p[name] for w, p in zip(weights, probabilities)) / total for name in splits}
+    thresholds = tune_thresholds(mixed["validation"], splits["validation"]["label"].to_numpy())
+    metrics = {name: split_metrics(frame, decide(mixed[name], thresholds), majority) for name, frame in splits.items()}
+    return {"thresholds": thresholds, "probabilities": mixed, "metrics": metrics}
+
+
+def member_reference(member: str, out: Path) -> str:
+    """How the manifest names a member: its shipped name, or its directory relative to the ensemble's."""
+    if "/" not in member and member in available_models():
+        return member
+    return os.path.relpath(resolve(member), out.resolve())
+
+
+def build(members: list[str], weights: list[float], corpus: Path, out: Path, name: str) -> dict:
+    """Score, tune, and write the ensemble's ``model.json``; returns the manifest."""
+    splits = {split: read_split(corpus, split) for split in SCORED_SPLITS}
+    models = [pilkada_nlp.load_model(member) for member in members]
+    probabilities = []
+    for member, model in zip(members, models):
+        print(f"scoring {member} on {', '.join(f'{s} ({len(f)})' for s, f in splits.items())}", flush=True)
+        probabilities.append(member_probabilities(model, splits))
+    majority = read_split(corpus, "train")["label"].mode()[0]
+    result = fit_ensemble(splits, probabilities, weights, majority)
+    for split, m in result["metrics"].items():
+        print(f"{split}: macro-F1 {m['macro_f1']}, flags {m['flags']}", flush=True)
+
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "name": name,
+        "version": pilkada_nlp.__version__,
+        "backend": "ensemble",
+        "labels": list(LABELS),
+        "normalizer_version": NORMALIZER_VERSION,
+        "temperature": 1.0,
+        "thresholds": result["thresholds"],
+        "batch_size": min(int(m.metadata.get("batch_size", 2048)) for m in models),
+        "members": [{"model": member_reference(member, out), "weight": weight,
+                     "manifest_sha256": sha256_of(model.path / MANIFEST)}
+                    for member, weight, model in zip(members, weights, models)],
+        "training_data": models[0].metadata.get("training_data", {}),
+        "metrics": result["metrics"],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return write_manifest(out, manifest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", nargs="+", required=True, help="shipped model names or model directories")
+    parser.add_argument("--weights", nargs="+", type=float, default=None, help="one per member (default: equal)")
+    parser.add_argument("--corpus", default="data/processed", help="the corpus the members were trained on")
+    parser.add_argument("--out", required=True, help="ensemble directory to write")
+    parser.add_argument("--name", default="ensemble")
+    args = parser.parse_args(argv)
+    weights = args.weights or [1.0] * len(args.members)
+    if len(weights) != len(args.members):
+        parser.error("give one weight per member")
+    manifest = build(args.members, weights, Path(args.corpus), Path(args.out), args.name)
+    print(json.dumps({split: manifest["metrics"][split]["macro_f1"] for split in SCORED_SPLITS}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
