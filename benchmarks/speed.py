@@ -55,8 +55,9 @@ TORCH_BATCH = 32
 #: (batch posts, one-at-a-time posts, repeats) per kind of model; transformers are ~1000x slower on CPU.
 SIZES = {
     ("linear", False): (50_000, 2_000, 3), ("linear", True): (500, 50, 1),
-    ("torch", False): (64, 16, 2), ("torch", True): (8, 2, 1),
+    ("torch", False): (128, 16, 2), ("torch", True): (8, 2, 1),
 }
+TORCH_BACKENDS = ("transformer", "ensemble")
 TARGETS = {"batch_posts_per_s": 10_000, "cold_start_s": 1.0, "peak_rss_mb": 300, "int8_posts_per_s": 150}
 
 
@@ -75,10 +76,11 @@ def cycle(texts: list[str], n: int) -> list[str]:
 
 
 # -- models, built inside a worker process --------------------------------------------------------------------------
-def pilkada_model(model_dir: str, texts: list[str], labels: list[str]) -> dict[str, Callable]:
+def pilkada_model(model_dir: str, texts: list[str], labels: list[str], quantize: str | None = None,
+                  ) -> dict[str, Callable]:
     import pilkada_nlp
 
-    model = pilkada_nlp.load_model(model_dir)
+    model = pilkada_nlp.load_model(model_dir, quantize=quantize)
     return {"batch": model.predict_proba, "classify_batch": model.classify, "one": model.classify}
 
 
@@ -131,13 +133,13 @@ BUILDERS = {"pilkada": pilkada_model, "sklearn": sklearn_baseline, "bert-fp32": 
 
 
 def worker(kind: str, posts_file: str, model_dir: str, n_batch: int, n_single: int, repeat: int,
-           torch_threads: int = 0) -> dict:
+           torch_threads: int = 0, quantize: str = "") -> dict:
     """Load one model and time it; runs in its own process so its peak RSS is this model's alone."""
     data = json.loads(Path(posts_file).read_text(encoding="utf-8"))
     texts, labels = data["texts"], data["labels"]
     batch, single = cycle(texts, n_batch), cycle(texts, n_single)
     start = time.perf_counter()
-    model = BUILDERS[kind](model_dir, texts, labels)
+    model = BUILDERS[kind](model_dir, texts, labels, **({"quantize": quantize} if quantize else {}))
     result = {"load_s": time.perf_counter() - start}
     torch = sys.modules.get("torch")  # imported by the model only if it needs it
     if torch is not None:
@@ -156,11 +158,11 @@ def worker(kind: str, posts_file: str, model_dir: str, n_batch: int, n_single: i
 
 # -- the parent: which models, subprocesses, cold start, report ----------------------------------------------------
 def run_worker(kind: str, posts_file: Path, sizes: tuple[int, int, int], model_dir: str = "",
-               torch_threads: int = 0) -> dict:
+               torch_threads: int = 0, quantize: str = "") -> dict:
     n_batch, n_single, repeat = sizes
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--posts", str(posts_file),
                "--model-dir", model_dir, "--sizes", str(n_batch), str(n_single), str(repeat),
-               "--torch-threads", str(torch_threads)]
+               "--torch-threads", str(torch_threads), "--quantize", quantize]
     done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=REPO)
     if done.returncode != 0:
         raise RuntimeError(f"speed worker {kind} {model_dir} failed:\n{done.stderr[-2000:]}")
@@ -222,7 +224,8 @@ def torch_missing(skip: bool) -> str | None:
 
 def pilkada_models(requested: list[str]) -> list[tuple[str, Path, str]]:
     """(name, directory, kind) of the requested models, or of every shipped model; kind is the backend, with
-    ``-int8`` for a transformer quantised at load."""
+    ``-int8`` for a transformer quantised at load. Every model with a transformer in it (a transformer or an
+    ensemble) that is not quantised already is listed twice: as stored, and with ``quantize="int8"`` at load."""
     from pilkada_nlp.models import available_models, resolve
     from pilkada_nlp.models.manifest import read_manifest
 
@@ -230,8 +233,10 @@ def pilkada_models(requested: list[str]) -> list[tuple[str, Path, str]]:
     for name in requested or available_models():
         directory = resolve(name)
         manifest = read_manifest(directory)
-        kind = str(manifest.get("backend")) + ("-int8" if manifest.get("quantize") == "int8" else "")
-        out.append((str(manifest.get("name", name)), directory, kind))
+        backend, quantised = str(manifest.get("backend")), manifest.get("quantize") == "int8"
+        out.append((str(manifest.get("name", name)), directory, backend + ("-int8" if quantised else "")))
+        if backend in TORCH_BACKENDS and not quantised:
+            out.append((f"{manifest.get('name', name)} int8 at load", directory, f"{backend}-int8-at-load"))
     return out
 
 
@@ -296,12 +301,13 @@ def measure(args: argparse.Namespace) -> str:
                 no_transformer = f"skipped: no transformer model shipped, and no backbone in {args.backbone}"
         for name, directory, kind in models:
             backend = kind.split("-")[0]
-            if backend == "transformer" and skip_torch:
-                rows.append((f"pilkada-nlp {name} (transformer)", kind, skip_torch))
+            if backend in TORCH_BACKENDS and skip_torch:
+                rows.append((f"pilkada-nlp {name} ({backend})", kind, skip_torch))
                 continue
             sizes = SIZES[("linear" if backend == "linear" else "torch", args.quick)]
             print(f"measuring {name} ({backend}) ...", file=sys.stderr, flush=True)
-            result = run_worker("pilkada", posts_file, sizes, str(directory), args.torch_threads)
+            quantize = "int8" if kind.endswith("-at-load") else ""
+            result = run_worker("pilkada", posts_file, sizes, str(directory), args.torch_threads, quantize)
             rows.append((f"pilkada-nlp {name} ({backend})", kind, result))
         if not any(k.startswith("transformer") for _, _, k in models):
             rows.append(("pilkada-nlp transformer backend", "transformer", skip_torch or no_transformer))
@@ -349,7 +355,7 @@ def report(rows: list[tuple[str, str, dict | str]], cold: dict, posts: tuple[int
     targets.append(["cold start s (median)", f"≤ {TARGETS['cold_start_s']}", fmt(cold["median_s"], 2),
                     "meets" if cold["median_s"] <= TARGETS["cold_start_s"] else "above"])
     for name, kind, r in rows:
-        if kind not in ("transformer-int8", "bert-int8") and not (kind == "transformer" and isinstance(r, str)):
+        if "int8" not in kind and not (kind == "transformer" and isinstance(r, str)):
             continue
         target = f"int8 ≥ {TARGETS['int8_posts_per_s']}"
         if isinstance(r, str):
@@ -391,9 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", default="", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--quantize", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.posts, args.model_dir, *args.sizes, args.torch_threads)))
+        print(json.dumps(worker(args.worker, args.posts, args.model_dir, *args.sizes, args.torch_threads,
+                                args.quantize)))
         return 0
     try:
         print(measure(args))

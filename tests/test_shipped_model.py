@@ -70,3 +70,46 @@ def test_shipped_model_matches_its_stored_metrics_on_the_held_out_splits(model, 
         assert math.isclose(measured["macro_f1"], stored["macro_f1"], abs_tol=1e-3), split
         assert measured["per_label"] == stored["per_label"], split
         assert flag_metrics(frame["label"], predicted) == stored["flags"], split
+
+
+SHIPPED_WITH_TORCH = ("transformer", "ensemble")
+
+
+@pytest.fixture(scope="module")
+def torch_models(request):
+    """The shipped torch models, on one torch thread; the tests that use them skip without the [transformer] extra."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    request.getfixturevalue("torch_one_thread")
+    return {name: load_model(name) for name in SHIPPED_WITH_TORCH}
+
+
+def test_transformer_and_ensemble_ship_small_and_checksummed():
+    from pilkada_nlp.models import resolve
+    from pilkada_nlp.models.manifest import read_manifest
+
+    assert set(SHIPPED_WITH_TORCH) <= set(available_models())
+    transformer = resolve("transformer")
+    assert sum(p.stat().st_size for p in transformer.iterdir()) <= 60 * 2**20, "issue 4: at most 60 MB"
+    assert read_manifest(transformer)["files"].keys() >= {"model.safetensors", "tokenizer.json", "config.json"}
+    members = read_manifest(resolve("ensemble"))["members"]
+    assert [m["model"] for m in members] == ["default", "transformer"]
+
+
+@pytest.mark.parametrize("name", SHIPPED_WITH_TORCH)
+def test_torch_models_get_the_reference_posts_right(torch_models, name):
+    model = torch_models[name]
+    predictions = classify([NEWS_ABOUT_PATROL_MOU, CITIZEN_REPORT_TO_BAWASLU, VOTE_BUYING_OFFER], model=model)
+    assert [p.label for p in predictions] == ["benign", "benign", "illegal_campaign"]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", SHIPPED_WITH_TORCH)
+def test_torch_models_match_their_stored_metrics_on_real_test(torch_models, built_corpus, name):
+    """The real-post slice only (704 posts): re-scoring the 3,402-post test split with torch would take minutes."""
+    model = torch_models[name]
+    frame = pd.read_parquet(built_corpus / "real_test.parquet")
+    predicted = model.predict(frame["text"].tolist())
+    stored = model.metadata["metrics"]["real_test"]
+    assert math.isclose(label_metrics(frame["label"], predicted)["macro_f1"], stored["macro_f1"], abs_tol=0.02)
+    assert abs(flag_metrics(frame["label"], predicted)["false_flag_rate"] - stored["flags"]["false_flag_rate"]) <= 0.005

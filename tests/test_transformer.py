@@ -266,3 +266,20 @@ def test_backend_logits_follow_manifest_label_order(trained_dir):
     reversed_backend = TransformerBackend(list(reversed(LABELS)), backend.model, backend.tokenizer, 24)
     texts = [normalize(TINY_CORPUS["hoax"][0])]
     np.testing.assert_allclose(reversed_backend.logits(texts), backend.logits(texts)[:, ::-1], rtol=1e-5)
+
+
+def test_quantize_at_load_reaches_ensemble_members(ensemble_dir, tiny_model_dir):
+    model = load_model(ensemble_dir, quantize="int8")
+    (linear, _), (transformer, _) = model.backend.members
+    assert linear.metadata["backend"] == "linear"
+    assert ".quantized." in type(transformer.backend.model.bert.encoder.layer[0].attention.self.query).__module__
+    with pytest.raises(ModelFileError, match="needs a transformer"):
+        load_model(tiny_model_dir, quantize="int8")
+
+
+def test_quantization_benchmark_reports_fp32_and_int8(trained_dir, capsys):
+    from benchmarks import quantization
+
+    assert quantization.main(["--model", str(trained_dir), "--corpus", str(trained_dir.parent / "corpus")]) == 0
+    out = capsys.readouterr().out
+    assert "int8 quantisation" in out and out.count(" → ") >= 6  # macro-F1, false flags, recall × 2 splits

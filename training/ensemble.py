@@ -25,7 +25,7 @@ from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import available_models, resolve
 from pilkada_nlp.models.manifest import MANIFEST, sha256_of, write_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION
-from training.evaluate import split_metrics
+from training.evaluate import bootstrap_difference, split_metrics
 from training.train_linear import decide, read_split, tune_thresholds
 
 SCORED_SPLITS = ("validation", "test", "real_test")
@@ -69,6 +69,14 @@ def build(members: list[str], weights: list[float], corpus: Path, out: Path, nam
     result = fit_ensemble(splits, probabilities, weights, majority)
     for split, m in result["metrics"].items():
         print(f"{split}: macro-F1 {m['macro_f1']}, flags {m['flags']}", flush=True)
+    against_members = {}
+    for member, model, member_p in zip(members, models, probabilities):
+        against_members[member] = {
+            split: bootstrap_difference(splits[split]["label"], decide(result["probabilities"][split], result["thresholds"]),
+                                        decide(member_p[split], model.thresholds))
+            for split in ("test", "real_test")
+        }
+        print(f"ensemble minus {member} (macro-F1, paired bootstrap 95% interval): {against_members[member]}")
 
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
@@ -85,6 +93,7 @@ def build(members: list[str], weights: list[float], corpus: Path, out: Path, nam
                     for member, weight, model in zip(members, weights, models)],
         "training_data": models[0].metadata.get("training_data", {}),
         "metrics": result["metrics"],
+        "against_members": against_members,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return write_manifest(out, manifest)

@@ -38,7 +38,8 @@ def special_token_counts(tokenizer) -> tuple[int, int]:
 
 def encode(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
     """Token ids with special tokens, at most ``max_length``; longer texts keep their head and tail halves."""
-    ids = tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+    # verbose=False: over-long texts are expected here (they are cut below), so no "longer than" warning
+    ids = tokenizer(list(texts), add_special_tokens=True, verbose=False)["input_ids"]
     before, after = special_token_counts(tokenizer)
     budget = max_length - before - after
     head = budget // 2
@@ -97,10 +98,18 @@ class TransformerBackend:
                 f"this model needs the transformer extra ({error.name} is missing): "
                 "pip install torch==2.13.0 && pip install 'pilkada-nlp[transformer]'"
             ) from None
+        from transformers.utils import logging as hf_logging
+
         tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            directory, local_files_only=True, use_safetensors=True, trust_remote_code=False
-        )
+        bar_was_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # a library call should not draw a "Loading weights" bar
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                directory, local_files_only=True, use_safetensors=True, trust_remote_code=False
+            )
+        finally:
+            if bar_was_on:
+                hf_logging.enable_progress_bar()
         model = model.float().eval()
         quantize = quantize if quantize is not None else manifest.get("quantize")
         if quantize == "int8":

@@ -38,17 +38,21 @@ def resolve(name_or_path: str | Path | None) -> Path:
     return path.resolve()
 
 
-def load_model(name_or_path: str | Path | None = None) -> Classifier:
+def load_model(name_or_path: str | Path | None = None, *, quantize: str | None = None) -> Classifier:
     """Load a model: ``None`` for the shipped default, a shipped name, or a model directory.
 
+    ``quantize="int8"`` quantises the linear layers of every transformer in the model (a transformer, or an
+    ensemble's transformer members) when it loads: faster on CPU, scores differ slightly from the calibrated ones.
+
     Raises ``FileNotFoundError`` for an unknown name and :class:`ModelFileError` (a ``ValueError``) for a directory
-    whose files are missing, unsafe (pickle) or fail their sha256 check.
+    whose files are missing, unsafe (pickle) or fail their sha256 check, or for ``quantize`` on a model without a
+    transformer.
     """
-    return _load(resolve(name_or_path))
+    return _load(resolve(name_or_path), quantize)
 
 
 @lru_cache(maxsize=8)
-def _load(directory: Path) -> Classifier:
+def _load(directory: Path, quantize: str | None = None) -> Classifier:
     manifest = read_manifest(directory)
     if manifest.get("normalizer_version") != NORMALIZER_VERSION:
         raise ModelFileError(
@@ -59,15 +63,22 @@ def _load(directory: Path) -> Classifier:
     if backend_name == "linear":
         from pilkada_nlp.backends.linear import LinearBackend
 
+        if quantize is not None:
+            raise ModelFileError(f"{directory}: quantize={quantize!r} needs a transformer model; this one is linear")
         backend = LinearBackend.load(directory, manifest["labels"])
     elif backend_name == "transformer":
         from pilkada_nlp.backends.transformer import TransformerBackend
 
-        backend = TransformerBackend.load(directory, manifest)
+        backend = TransformerBackend.load(directory, manifest, quantize)
     elif backend_name == "ensemble":
         from pilkada_nlp.backends.ensemble import EnsembleBackend
 
-        backend = EnsembleBackend.load(directory, manifest, lambda member: _load(resolve(member)))
+        def load_member(member: str | Path) -> Classifier:
+            path = resolve(member)
+            is_transformer = read_manifest(path, verify=False).get("backend") == "transformer"
+            return _load(path, quantize if is_transformer else None)
+
+        backend = EnsembleBackend.load(directory, manifest, load_member)
     else:
         raise ModelFileError(f"{directory}: unknown backend {backend_name!r}")
     return Classifier(backend, manifest, directory)
