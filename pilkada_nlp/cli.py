@@ -9,13 +9,22 @@ import sys
 
 from pilkada_nlp import __version__, classify, load_model
 from pilkada_nlp.labels import LABEL_INFO, LABELS
+from pilkada_nlp.models import Classifier
+
+
+def _model(args: argparse.Namespace) -> Classifier:
+    """``--model`` loaded, or a one-line usage error (unknown name, failed checksum, torch not installed)."""
+    try:
+        return load_model(args.model)
+    except (FileNotFoundError, ValueError, ImportError) as error:
+        args.parser.error(f"--model {args.model or 'default'}: {error}")
 
 
 def _classify(args: argparse.Namespace) -> int:
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         args.parser.error("give texts as arguments or one per line on stdin")
-    predictions = classify(texts, model=load_model(args.model), explain=args.explain)
+    predictions = classify(texts, model=_model(args), explain=args.explain)
     if args.json:
         for text, prediction in zip(texts, predictions):
             print(json.dumps({"text": text, **prediction.to_dict()}, ensure_ascii=False))
@@ -34,7 +43,7 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
+    model = _model(args)
     meta = model.metadata
     if args.json:
         print(json.dumps({k: v for k, v in meta.items() if k != "files"}, indent=2, ensure_ascii=False))

@@ -68,3 +68,10 @@ def test_closed_pipe_ends_quietly(tiny_model_dir):
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141
     assert "Traceback" not in stderr
+
+
+def test_unknown_model_is_a_one_line_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["classify", "--model", "no-such-model", "halo"])
+    assert exit_info.value.code == 2
+    assert "--model no-such-model: no model named 'no-such-model'" in capsys.readouterr().err
