@@ -283,3 +283,12 @@ def test_quantization_benchmark_reports_fp32_and_int8(trained_dir, capsys):
     assert quantization.main(["--model", str(trained_dir), "--corpus", str(trained_dir.parent / "corpus")]) == 0
     out = capsys.readouterr().out
     assert "int8 quantisation" in out and out.count(" → ") >= 6  # macro-F1, false flags, recall × 2 splits
+
+
+def test_operating_point_benchmark_matches_the_reference_false_flag_rate(trained_dir, tiny_model_dir, capsys):
+    from benchmarks import operating_point
+
+    assert operating_point.main(["--model", str(trained_dir), "--reference", str(tiny_model_dir),
+                                 "--corpus", str(trained_dir.parent / "corpus")]) == 0
+    out = capsys.readouterr().out
+    assert "Same false-flag rate" in out and out.count("| +0.") == 2  # reference and model, each with its shift
