@@ -23,16 +23,11 @@ sys.path.insert(0, str(REPO))
 
 import pilkada_nlp
 from benchmarks.common import provenance, table
-from pilkada_nlp.labels import LABELS
+from training.ensemble import member_probabilities
 from training.evaluate import flag_metrics, label_metrics
 from training.train_linear import decide
 
 STEPS = np.round(np.arange(0.0, 0.5, 0.005), 3)
-
-
-def probabilities(model, frame: pd.DataFrame) -> np.ndarray:
-    order = [model.labels.index(label) for label in LABELS]
-    return model.predict_proba(frame["text"].tolist())[:, order]
 
 
 def matched_shift(p_val: np.ndarray, y_val: np.ndarray, thresholds: dict[str, float], target: float) -> float:
@@ -50,7 +45,8 @@ def measure(models: list[str], reference: str, corpus: Path) -> str:
     rows, target = [], None
     for name in [reference, *models]:
         model = pilkada_nlp.load_model(name)
-        p_val, p_test = probabilities(model, validation), probabilities(model, test)
+        scored = member_probabilities(model, {"validation": validation, "test": test})
+        p_val, p_test = scored["validation"], scored["test"]
         if target is None:  # the reference, at its own thresholds
             target = flag_metrics(y_val, decide(p_val, model.thresholds))["false_flag_rate"]
         step = matched_shift(p_val, y_val, model.thresholds, target)
