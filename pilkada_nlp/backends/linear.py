@@ -182,11 +182,11 @@ class LinearBackend:
             return []
         weights = self.coef[:, row.col]
         others = np.delete(weights, label_index, axis=0).mean(axis=0)
-        contribution = row.data * (weights[label_index] - others)
+        contribution = np.round(row.data * (weights[label_index] - others), 4)  # rounded first: no 0.0 weights shown
         order = np.argsort(-contribution)[:top_k]
         if self._word_names is None:
             self._word_names = self.features.word_feature_names()
-        return [(self._word_names[row.col[i]], round(float(contribution[i]), 4)) for i in order if contribution[i] > 0]
+        return [(self._word_names[row.col[i]], float(contribution[i])) for i in order if contribution[i] > 0]
 
     def save(self, directory: Path) -> None:
         """Write ``vocabulary.json`` and ``linear.npz`` into ``directory``."""

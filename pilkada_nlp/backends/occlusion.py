@@ -28,6 +28,6 @@ def explain_by_occlusion(scores: Callable[[list[str]], np.ndarray], text: str, l
     values = scores([text, *variants])
     others = np.delete(values, label_index, axis=1).mean(axis=1)
     margin = values[:, label_index] - others
-    contribution = margin[0] - margin[1:]
+    contribution = np.round(margin[0] - margin[1:], 4)  # rounded first, so no word is reported with weight 0.0
     order = np.argsort(-contribution, kind="stable")[:top_k]
-    return [(words[i], round(float(contribution[i]), 4)) for i in order if contribution[i] > 0]
+    return [(words[i], float(contribution[i])) for i in order if contribution[i] > 0]
