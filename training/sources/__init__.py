@@ -62,6 +62,11 @@ POOL_SOURCES: frozenset[str] = frozenset(
 )
 
 
+#: The real election pool kept wholly out of training and tuning: every post of it is labelled and scored only by the
+#: generalisation benchmark (``benchmarks/generalisation.py``), as posts from a platform and region never trained on.
+HELDOUT_POOL: str = pilkada_banten2024_youtube.SOURCE
+
+
 def load_all(data_dir: Path, names: Iterable[str] | None = None) -> pd.DataFrame:
     """Concatenate the loaders in ``names`` (default: all, pools included) with their default options."""
     names = list(LOADERS) if names is None else list(names)
