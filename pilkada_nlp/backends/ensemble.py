@@ -1,8 +1,9 @@
 """The ensemble backend: a weighted mean of other models' calibrated probabilities.
 
 An ensemble directory holds only a ``model.json``. Its ``members`` name other models (a shipped name, or a directory
-relative to the ensemble's) with a weight and the sha256 of the member's own ``model.json``, so a member that is
-retrained or swapped after the ensemble was tuned is refused rather than silently mixed with stale thresholds.
+relative to the ensemble's) with a weight and the member's :func:`~pilkada_nlp.models.manifest.model_identity` (a hash
+of its weights, labels, thresholds and calibration), so a member that computes anything different after the ensemble
+was tuned is refused rather than silently mixed with stale thresholds; a retrain that reproduces it is accepted.
 
 The ensemble reads raw text (``takes_raw_text``): each member normalises it with the normaliser version it was
 trained with, so members of different versions can be mixed. Each member keeps its own temperature and backend; the
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from pilkada_nlp.backends.occlusion import explain_by_occlusion
-from pilkada_nlp.models.manifest import MANIFEST, ModelFileError, sha256_of
+from pilkada_nlp.models.manifest import ModelFileError, model_identity
 
 
 class EnsembleBackend:
@@ -43,10 +44,10 @@ class EnsembleBackend:
         for entry in manifest.get("members", []):
             local = Path(directory) / entry["model"]
             member = load_member(local if local.is_dir() else entry["model"])
-            if sha256_of(member.path / MANIFEST) != entry["manifest_sha256"]:
+            if model_identity(member.metadata) != entry["identity"]:
                 raise ModelFileError(
                     f"{directory}: member {entry['model']!r} is not the model this ensemble was tuned with "
-                    "(its model.json changed); rebuild the ensemble with training.ensemble"
+                    "(its weights, thresholds or calibration changed); rebuild the ensemble with training.ensemble"
                 )
             members.append((member, float(entry["weight"])))
         return cls(manifest["labels"], members)

@@ -9,6 +9,7 @@ the same matrix).
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,18 @@ class FeatureConfig:
     min_df: int = 2
     max_word_features: int = 150_000
     max_char_features: int = 200_000
+    #: Leave out tokens made only of punctuation: "...", "!!!" and quotes say how an archive or a platform writes, not
+    #: what a post says (on real YouTube comments they were the strongest "hoax" features). Models saved before this
+    #: option existed read it as False.
+    drop_punctuation: bool = True
+
+#: Characters a punctuation-only token is made of (after NFKC normalisation).
+PUNCTUATION = frozenset(string.punctuation) | frozenset("“”‘’«»…–—¡¿·•")
+
+
+def content_tokens(text: str) -> str:
+    """``text`` without its punctuation-only tokens (see ``FeatureConfig.drop_punctuation``)."""
+    return " ".join(token for token in text.split() if not PUNCTUATION.issuperset(token))
 
 
 def word_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
@@ -100,6 +113,7 @@ class NgramFeatures:
         by a SIMD argsort whose order differs between CPUs, which made retrains differ from machine to machine.
         """
         c = self.config
+        texts = self._prepare(texts)
         word_terms, word_idf = _fit_tfidf(texts, {"analyzer": "word", "token_pattern": r"\S+",
                                                   "ngram_range": tuple(c.word_ngrams)}, c.min_df, c.max_word_features)
         char_terms, char_idf = _fit_tfidf(texts, {"analyzer": "char_wb", "ngram_range": tuple(c.char_ngrams)},
@@ -114,6 +128,9 @@ class NgramFeatures:
         self.char_idf = np.asarray(char_idf, dtype=np.float32)
         self._cache.clear()
 
+    def _prepare(self, texts: list[str]) -> list[str]:
+        return [content_tokens(text) for text in texts] if self.config.drop_punctuation else texts
+
     def _char_ids(self, word: str) -> list[int]:
         ids = self._cache.get(word)
         if ids is None:
@@ -123,7 +140,8 @@ class NgramFeatures:
                 self._cache[word] = ids
         return ids
 
-    def transform_words(self, texts: list[str]) -> sp.csr_matrix:
+    def transform_words(self, texts: list[str], prepared: bool = False) -> sp.csr_matrix:
+        texts = texts if prepared else self._prepare(texts)
         lookup, (lo, hi) = self.word_vocabulary.get, self.config.word_ngrams
         columns: list[int] = []
         indptr = [0]
@@ -132,7 +150,8 @@ class NgramFeatures:
             indptr.append(len(columns))
         return _tfidf(columns, indptr, self.word_idf)
 
-    def transform_chars(self, texts: list[str]) -> sp.csr_matrix:
+    def transform_chars(self, texts: list[str], prepared: bool = False) -> sp.csr_matrix:
+        texts = texts if prepared else self._prepare(texts)
         columns: list[int] = []
         indptr = [0]
         for text in texts:
@@ -142,7 +161,8 @@ class NgramFeatures:
         return _tfidf(columns, indptr, self.char_idf)
 
     def transform(self, texts: list[str]) -> sp.csr_matrix:
-        return sp.hstack([self.transform_words(texts), self.transform_chars(texts)], format="csr")
+        texts = self._prepare(texts)
+        return sp.hstack([self.transform_words(texts, True), self.transform_chars(texts, True)], format="csr")
 
     @property
     def n_word_features(self) -> int:
@@ -162,7 +182,8 @@ class NgramFeatures:
 
     @classmethod
     def from_files(cls, document: dict, arrays: dict[str, np.ndarray]) -> NgramFeatures:
-        config = FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in document["config"].items()})
+        saved = {"drop_punctuation": False, **document["config"]}  # older models kept punctuation tokens
+        config = FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
         features = cls(config)
         features._set(document["word"], arrays["word_idf"], document["char"], arrays["char_idf"])
         return features

@@ -37,6 +37,22 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: The manifest fields that define what a model computes. Everything else (metrics, dates, timings, provenance)
+#: describes the model and may change without changing a single score.
+IDENTITY_FIELDS = ("backend", "labels", "normalizer_version", "temperature", "thresholds", "files", "members",
+                   "max_length", "batch_size")
+
+
+def model_identity(manifest: dict[str, Any]) -> str:
+    """sha256 of what defines the model: weight-file checksums, labels, thresholds, calibration, normaliser.
+
+    An ensemble pins its members by this, so a retrain that reproduces the same weights (but a new ``created`` date)
+    keeps the ensemble loadable, while any change to what a member computes is refused.
+    """
+    defining = {field: manifest[field] for field in IDENTITY_FIELDS if field in manifest}
+    return hashlib.sha256(json.dumps(defining, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def write_manifest(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Write ``model.json`` for ``directory``, adding a sha256 for every other file in it. Returns the manifest."""
     files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
