@@ -373,8 +373,9 @@ def _checked_row_count(path: Path, encoding: str, delimiter: str) -> int:
                 rows += bool(row)
         except csv.Error as error:
             raise InputFileError(
-                f"{path}: line {reader.line_num}: {_one_line(error)}; a quote left open would merge the rows after it "
-                "(quote the whole field and double quotes inside it: \"say \"\"hi\"\"\")"
+                f"{path}: line {reader.line_num}: a quote is left open or misplaced ({_one_line(error)}); truncated or "
+                "corrupt? Read as is, it would merge the rows after it (quote whole fields, and double the quotes "
+                'inside them: "say ""hi""")'
             ) from None
     return max(rows - 1, 0)
 
