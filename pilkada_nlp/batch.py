@@ -227,7 +227,7 @@ def _score_chunks(
     from concurrent.futures import ProcessPoolExecutor
 
     ref = model_ref(classifier)
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent)
     pending: deque = deque()
     try:
         for index, chunk in chunks:
@@ -242,12 +242,15 @@ def _score_chunks(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    """Worker-process initialiser: exit as soon as process ``parent`` is gone.
+def exit_with_parent(interval: float = 0.5) -> None:
+    """Worker-process initialiser: exit as soon as the process that started this worker is gone.
 
     A parent killed by ``kill -9`` can't shut its pool down, and idle workers would otherwise wait on their queue
-    forever. A daemon thread polls the parent id (a dead parent's children are re-parented, so it changes).
+    forever. A daemon thread polls the parent's id: an orphan is re-parented, so it changes. (With the ``forkserver``
+    start method the parent is the fork server, which exits with the scoring process, so the same holds.)
     """
+    parent = os.getppid()
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval)

