@@ -139,13 +139,13 @@ def _text_columns(frame: pd.DataFrame) -> list[int]:
 
 
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with :func:`escape_formula` applied to every text cell."""
-    return _map_text_cells(frame, escape_formula)
+    """``frame`` with :func:`escape_formula` applied to every text cell and column name (a header is a cell too)."""
+    return _map_text_cells(frame, escape_formula).set_axis([escape_formula(c) for c in frame.columns], axis=1)
 
 
 def unescape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with :func:`unescape_formula` applied to every text cell."""
-    return _map_text_cells(frame, unescape_formula)
+    """``frame`` with :func:`unescape_formula` applied to every text cell and column name."""
+    return _map_text_cells(frame, unescape_formula).set_axis([unescape_formula(c) for c in frame.columns], axis=1)
 
 
 def check_output(dst: str | Path, *inputs: str | Path) -> None:
@@ -169,7 +169,7 @@ class Table:
     """An input table opened for streaming; :func:`open_table` fills it after checking the file.
 
     ``total_rows`` is exact for Parquet, JSONL and CSV/TSV (counted when the quotes are checked) and an estimate for
-    UTF-16 text and XLSX (the sheet's recorded size); it only feeds the progress bar. ``encoding`` and ``delimiter``
+    XLSX (the sheet's recorded size); it only feeds the progress bar. ``encoding`` and ``delimiter``
     are set for text files, ``sheet`` (the sheet read) for XLSX.
     """
 
@@ -347,7 +347,7 @@ def _open_text(path: Path, fmt: str, encoding: str | None) -> Table:
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: the file is empty") from None
     total = _checked_row_count(path, encoding, delimiter)
-    return Table(path, fmt, [str(c) for c in columns], total, encoding, delimiter)
+    return Table(path, fmt, [unescape_formula(str(c)) for c in columns], total, encoding, delimiter)
 
 
 @contextmanager
@@ -687,7 +687,7 @@ class PartWriter:
         workbook = openpyxl.Workbook(write_only=True)
         workbook.properties.created = workbook.properties.modified = datetime(*_FIXED_TIME)
         sheet = workbook.create_sheet("scored")
-        sheet.append(pq.read_schema(parts[0]).names)
+        sheet.append([_xlsx_cell(sheet, name) for name in pq.read_schema(parts[0]).names])
         for part in parts:
             with pq.ParquetFile(part) as parquet:
                 for batch in parquet.iter_batches():

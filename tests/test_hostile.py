@@ -87,6 +87,20 @@ def test_csv_cells_get_the_owasp_prefix_and_read_back_unchanged(model, tmp_path,
     assert io.read_table(dst)["text"].tolist() == [*FORMULAS, "a=b", "plain"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_column_names_are_cells_too(model, tmp_path, fmt):
+    import openpyxl
+
+    src, dst = tmp_path / "in.jsonl", tmp_path / f"out.{fmt}"
+    io.write_table(pd.DataFrame({"=cmd|' /C calc'!A0": ["x"], "text": ["amplop"]}), src)
+    score_file(src, dst, text_column="text", model=model, progress=False)
+    if fmt == "csv":
+        assert dst.read_text(encoding="utf-8").startswith("'=cmd|")
+    else:
+        assert openpyxl.load_workbook(dst).worksheets[0]["A1"].data_type == "s"
+    assert io.read_table(dst).columns[0] == "=cmd|' /C calc'!A0"
+
+
 def test_no_escape_formulas_writes_raw_cells_for_machine_readers(tiny_model_dir, tmp_path):
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.csv"
     io.write_table(frame_of(["=1+1"]), src)
