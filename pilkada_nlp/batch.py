@@ -8,7 +8,10 @@ An input column whose name clashes with an output column is kept as ``input_<nam
 :func:`score_file` streams a file chunk by chunk (formats: :mod:`pilkada_nlp.io`) with a tqdm progress bar. Output
 is atomic: chunks go to a work folder beside the output (``.<name>.partial/``) and the output appears, by rename, only
 when complete. After an interruption ``resume=True`` continues from the last complete chunk; the result is
-byte-identical to an uninterrupted run, because chunk boundaries, part files and the join are deterministic.
+byte-identical to an uninterrupted run, because chunk boundaries, part files and the join are deterministic. Resuming
+trusts nothing on disk: the input must have the same content (sha256) as when the run began, and every part must still
+have the row count and sha256 recorded when it was written (and flushed to disk); each part is checked again before the
+join. Worker processes (``jobs > 1``) exit when the run's process dies, even by ``kill -9``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import json
 import math
 import os
 import shutil
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from functools import lru_cache
@@ -31,7 +36,8 @@ import pandas as pd
 from pilkada_nlp import io
 from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import Classifier, load_model
-from pilkada_nlp.summary import Summary
+from pilkada_nlp.models.manifest import sha256_of
+from pilkada_nlp.summary import Summary, terminal_safe
 
 OUTPUT_COLUMNS = ["label", "score", *(f"score_{label}" for label in LABELS), "flags", "error"]
 #: Rows per chunk: big enough to amortise per-call costs, small enough for flat memory and frequent checkpoints.
@@ -106,7 +112,8 @@ def check_column(columns: list, text_column: str) -> None:
     """Raise :class:`ColumnError` naming the existing columns when ``text_column`` is not one of ``columns``."""
     if text_column not in columns:
         raise ColumnError(
-            f"text column {text_column!r} not found; the columns are: {', '.join(map(str, columns)) or '(none)'}"
+            f"text column {text_column!r} not found; the columns are: "
+            + (", ".join(terminal_safe(str(c)) for c in columns) or "(none)")
         )
 
 
@@ -155,16 +162,20 @@ def work_dir_for(dst: str | Path) -> Path:
 
 
 def _fingerprint(src: Path, table: io.Table, text_column: str, chunksize: int, classifier: Classifier,
-                 dst: Path) -> dict[str, Any]:
-    """What must be unchanged for a resumed run to produce the same output as a fresh one."""
+                 writer: io.PartWriter) -> dict[str, Any]:
+    """What must be unchanged for a resumed run to produce the same output as a fresh one.
+
+    The input is identified by the sha256 of its content, not by size and modification time: a file rewritten with
+    other rows of the same size, within the clock's resolution, must not resume.
+    """
     from pilkada_nlp import __version__
 
-    stat = src.stat()
     model = json.dumps({"metadata": classifier.metadata, "thresholds": classifier.thresholds}, sort_keys=True,
                        default=str)
     return {
-        "source": str(src.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "encoding": table.encoding,
-        "delimiter": table.delimiter, "text_column": text_column, "chunksize": chunksize, "output_format": dst.suffix,
+        "source": str(src.resolve()), "size": src.stat().st_size, "sha256": sha256_of(src),
+        "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet, "text_column": text_column,
+        "chunksize": chunksize, "output_format": writer.dst.suffix, "escape_formulas": writer.escape_formulas,
         "model": hashlib.sha256(model.encode()).hexdigest(), "pilkada_nlp": __version__,
     }
 
@@ -173,6 +184,15 @@ def _write_state(work: Path, state: dict[str, Any]) -> None:
     temporary = work / (STATE_FILE + ".tmp")
     temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
     os.replace(temporary, work / STATE_FILE)
+
+
+def _check_parts(writer: io.PartWriter, state: dict[str, Any]) -> None:
+    """Raise :class:`~pilkada_nlp.io.InputFileError` unless every part the checkpoint records is intact."""
+    records = state.get("part_files", [])
+    if len(records) != state["parts"] or sum(r["rows"] for r in records) != state["rows"]:
+        raise io.InputFileError(f"{writer.work_dir}: the checkpoint does not match its parts; run without --resume")
+    for index, record in enumerate(records):
+        writer.check_part(index, record)
 
 
 def _resumable_state(work: Path, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
@@ -207,7 +227,7 @@ def _score_chunks(
     from concurrent.futures import ProcessPoolExecutor
 
     ref = model_ref(classifier)
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent)
     pending: deque = deque()
     try:
         for index, chunk in chunks:
@@ -222,6 +242,23 @@ def _score_chunks(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def exit_with_parent(interval: float = 0.5) -> None:
+    """Worker-process initialiser: exit as soon as the process that started this worker is gone.
+
+    A parent killed by ``kill -9`` can't shut its pool down, and idle workers would otherwise wait on their queue
+    forever. A daemon thread polls the parent's id: an orphan is re-parented, so it changes. (With the ``forkserver``
+    start method the parent is the fork server, which exits with the scoring process, so the same holds.)
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def score_file(
     src: str | Path,
     dst: str | Path,
@@ -234,6 +271,8 @@ def score_file(
     progress: bool = True,
     top_n: int = 10,
     jobs: int = 1,
+    sheet: str | None = None,
+    escape_formulas: bool = True,
 ) -> Summary:
     """Score the ``text_column`` of file ``src`` into file ``dst``, formats by extension (see :mod:`pilkada_nlp.io`).
 
@@ -246,6 +285,10 @@ def score_file(
         top_n: how many of the most confident flagged posts the summary keeps.
         jobs: worker processes that score chunks in parallel (each loads the model once, ~200 MB); the output is
             identical for any number.
+        sheet: the sheet of an XLSX input to score (default: the first).
+        escape_formulas: in a CSV/TSV output, prefix text cells that a spreadsheet would run as a formula with ``'``
+            (:func:`pilkada_nlp.io.escape_formula`; :func:`pilkada_nlp.io.read_table` removes it again). Turn off only
+            for outputs that no spreadsheet opens.
 
     Returns the run's :class:`~pilkada_nlp.summary.Summary`.
 
@@ -258,20 +301,19 @@ def score_file(
 
     src, dst = Path(src), Path(dst)
     io.file_format(dst)
-    if dst.resolve() == src.resolve():
-        raise io.InputFileError(f"{dst}: the output would overwrite the input; choose another output file")
-    if not dst.parent.is_dir():
-        raise io.InputFileError(f"{dst}: the output folder {dst.parent} does not exist")
-    table = io.open_table(src, encoding=encoding)
+    io.check_output(dst, src)
+    table = io.open_table(src, encoding=encoding, sheet=sheet)
     check_column(table.columns, text_column)
     classifier = _classifier(model)
-    writer = io.PartWriter(dst, work_dir_for(dst))
-    fingerprint = _fingerprint(src, table, text_column, chunksize, classifier, dst)
+    writer = io.PartWriter(dst, work_dir_for(dst), escape_formulas=escape_formulas)
+    fingerprint = _fingerprint(src, table, text_column, chunksize, classifier, writer)
     state = _resumable_state(writer.work_dir, fingerprint) if resume else None
     if state is None:
         shutil.rmtree(writer.work_dir, ignore_errors=True)
-        state = {"fingerprint": fingerprint, "parts": 0, "rows": 0,
+        state = {"fingerprint": fingerprint, "parts": 0, "rows": 0, "part_files": [],
                  "summary": Summary(dict(classifier.thresholds), top_n=top_n).to_dict()}
+    else:
+        _check_parts(writer, state)
     summary = Summary.from_dict(state["summary"])
     writer.work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -289,13 +331,14 @@ def score_file(
 
         for index, scored in _score_chunks(todo(), text_column, classifier, jobs):
             summary.add(scored, text_out, first_row=state["rows"])
-            writer.write(index, scored)
+            state["part_files"].append(writer.write(index, scored))
             state.update(parts=index + 1, rows=state["rows"] + len(scored), summary=summary.to_dict())
             _write_state(writer.work_dir, state)
             bar.update(len(scored))
         bar.total = bar.n
     if skipped_rows != resumed_rows:
         raise io.InputFileError(f"{src}: the file has fewer rows than the interrupted run; run without --resume")
+    _check_parts(writer, state)
     temporary = writer.work_dir / ("joined" + dst.suffix)
     writer.join(state["parts"], temporary)
     os.replace(temporary, dst)

@@ -10,6 +10,7 @@ import sys
 from pilkada_nlp import __version__, classify, load_model
 from pilkada_nlp.labels import LABEL_INFO, LABELS
 from pilkada_nlp.models import Classifier
+from pilkada_nlp.summary import terminal_safe
 
 
 def _model(args: argparse.Namespace) -> Classifier:
@@ -33,10 +34,11 @@ def _classify(args: argparse.Namespace) -> int:
     print(header)
     for text, prediction in zip(texts, predictions):
         scores = "".join(f"{prediction.scores[label]:>9.3f}" for label in LABELS)
-        shown = text if len(text) <= 60 else text[:57] + "..."
+        shown = terminal_safe(text if len(text) <= 60 else text[:57] + "...")
         print(f"{prediction.label:<17}{prediction.score:>6.3f}  {scores}  {shown}")
         if prediction.explanation:
-            print("    because of: " + ", ".join(f"{ngram} ({weight:+.2f})" for ngram, weight in prediction.explanation))
+            print("    because of: " + ", ".join(f"{terminal_safe(ngram)} ({weight:+.2f})"
+                                              for ngram, weight in prediction.explanation))
         if prediction.warning:
             print(f"    warning: {prediction.warning}")
     return 0
@@ -72,15 +74,19 @@ _USER_ERRORS = (FileNotFoundError, KeyError, ValueError, ImportError)
 
 
 def _score(args: argparse.Namespace) -> int:
+    from pilkada_nlp import io
     from pilkada_nlp.batch import DEFAULT_CHUNKSIZE, score_file
 
     if args.report and not args.report.lower().endswith((".html", ".htm", ".json")):
         args.parser.error(f"--report {args.report}: use a .html or .json file name")
     try:
+        if args.report:
+            io.check_output(args.report, args.input, args.output)
         summary = score_file(
             args.input, args.output, text_column=args.text_column, model=load_model(args.model),
             chunksize=args.chunksize or DEFAULT_CHUNKSIZE, resume=args.resume, encoding=args.encoding,
-            progress=not args.quiet, top_n=args.top, jobs=args.jobs,
+            progress=not args.quiet, top_n=args.top, jobs=args.jobs, sheet=args.sheet,
+            escape_formulas=args.escape_formulas,
         )
         if args.report:
             summary.write(args.report)
@@ -104,7 +110,7 @@ def _review_export(args: argparse.Namespace) -> int:
         table = export_review(
             args.input, args.output, text_column=args.text_column, model=load_model(args.model),
             n_uncertain=args.uncertain, n_audit=args.audit, margin=args.margin, seed=args.seed, source=args.source,
-            id_column=args.id_column,
+            id_column=args.id_column, sheet=args.sheet, escape_formulas=args.escape_formulas,
         )
     except _USER_ERRORS as error:
         args.parser.error(str(error))
@@ -167,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, parser=sub)
         return sub
 
+    def table_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--sheet", default=None, help="sheet of an .xlsx input to read (default: the first)")
+        sub.add_argument("--no-escape-formulas", dest="escape_formulas", action="store_false",
+                         help="write CSV/TSV text cells raw: no ' before text a spreadsheet would run as a formula "
+                              "(=, +, -, @); only for outputs no spreadsheet opens")
+
     p = command("classify", _classify, "classify texts given as arguments, or one per line on stdin")
     p.add_argument("texts", nargs="*")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -190,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", default=None, help="also save the summary as .html (with charts) or .json")
     p.add_argument("--top", type=int, default=10, help="most confident flagged posts to list in the summary")
     p.add_argument("--jobs", type=int, default=1, help="worker processes scoring in parallel (~200 MB each)")
+    table_options(p)
 
     p = command("review-export", _review_export, "write the scored posts to check by hand (uncertain ones near the "
                 "thresholds and a random audit sample), with an empty gold_label column")
@@ -204,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default=None,
                    help="where the posts come from, when the file has no source column (default: user)")
     p.add_argument("--id-column", default=None, help="an input column to carry into the review file")
+    table_options(p)
 
     p = command("review-import", _review_import, "check a filled-in review file and add its labels to the project's "
                 "data for the next `train` (needs the repository checkout)")

@@ -15,6 +15,7 @@ import base64
 import html
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,15 @@ BINS = 20
 #: Characters of a post kept in the top-N list.
 EXCERPT = 200
 _SPARK = " ▁▂▃▄▅▆▇█"
+#: What a terminal may act on instead of showing: C0 and C1 controls (ESC, CSI...), DEL, bidirectional overrides
+#: (which reorder what is shown) and lone surrogates (which can't even be printed).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal could act on shown as an escape (``\\x1b``, ``\\u202e``), so a post
+    can't move the cursor, recolour, retitle or rewrite the screen when it is printed."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 LABELS_SIZE = (7, 2.6)
 HISTOGRAM_SIZE = (3.2 * len(LABELS), 2.8)
 
@@ -126,7 +136,7 @@ class Summary:
         if self.top:
             lines.append(f"top {len(self.top)} most confident flagged posts:")
             for item in self.top:
-                text = " ".join(item["text"].split())
+                text = terminal_safe(" ".join(item["text"].split()))
                 lines.append(f"  row {item['row']:<7} {item['label']:<17}{item['score']:.3f}  {text[:90]}")
         return "\n".join(lines)
 

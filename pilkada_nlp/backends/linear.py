@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from pilkada_nlp.models.manifest import ModelFileError, check_npz
+
 WEIGHTS_FILE = "linear.npz"
 VOCABULARY_FILE = "vocabulary.json"
 
@@ -231,9 +233,35 @@ class LinearBackend:
 
     @classmethod
     def load(cls, directory: Path, labels: list[str]) -> LinearBackend:
-        """Read a saved backend; arrays are loaded with ``allow_pickle=False``."""
-        document = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
-            arrays = {key: arrays[key] for key in arrays.files}
-        features = NgramFeatures.from_files(document, arrays)
+        """Read a saved backend: the ``.npz`` is size-checked first and loaded with ``allow_pickle=False``, and every
+        array's shape must fit the vocabulary and ``labels``, so a mismatched or damaged file fails here, not later."""
+        weights = directory / WEIGHTS_FILE
+        check_npz(weights)
+        try:
+            document = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+            with np.load(weights, allow_pickle=False) as arrays:
+                arrays = {key: arrays[key] for key in arrays.files}
+            features = NgramFeatures.from_files(document, arrays)
+        except (ValueError, KeyError, TypeError, OSError, EOFError) as error:
+            raise ModelFileError(f"{directory}: unreadable linear model files ({_one_line(error)})") from None
+        _check_shapes(directory, labels, features, arrays)
         return cls(labels, features, arrays["coef"], arrays["intercept"])
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
+
+
+def _check_shapes(directory: Path, labels: list[str], features: NgramFeatures, arrays: dict[str, np.ndarray]) -> None:
+    """Raise :class:`ModelFileError` unless coef is (labels, features), intercept (labels,), and each IDF vector is
+    as long as its vocabulary: a weight file that doesn't belong to the vocabulary or the label list is refused."""
+    n_features = len(features.word_vocabulary) + len(features.char_vocabulary)
+    expected = {"coef": (len(labels), n_features), "intercept": (len(labels),),
+                "word_idf": (len(features.word_vocabulary),), "char_idf": (len(features.char_vocabulary),)}
+    for name, shape in expected.items():
+        array = arrays.get(name)
+        if array is None or array.shape != shape or not np.issubdtype(array.dtype, np.floating):
+            found = "missing" if array is None else f"{array.dtype} {array.shape}"
+            raise ModelFileError(
+                f"{directory / WEIGHTS_FILE}: array {name} is {found}, expected floats of shape {shape}"
+            )

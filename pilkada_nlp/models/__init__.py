@@ -1,7 +1,8 @@
 """Loading models: shipped ones by name (``pilkada_nlp/models/<name>/``) or any model directory by path.
 
-``load_model`` reads the manifest first, verifies every file's checksum, checks the normaliser version, then picks the
-backend the manifest names. Results are cached per resolved directory, so ``classify`` never reloads.
+``load_model`` reads the manifest first, validates it and verifies every file's checksum
+(:mod:`pilkada_nlp.models.manifest`), checks the normaliser version, then picks the backend the manifest names.
+Results are cached per resolved directory, so ``classify`` never reloads.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def load_model(name_or_path: str | Path | None = None, *, quantize: str | None =
     ensemble's transformer members) when it loads: faster on CPU, scores differ slightly from the calibrated ones.
 
     Raises ``FileNotFoundError`` for an unknown name and :class:`ModelFileError` (a ``ValueError``) for a directory
-    whose files are missing, unsafe (pickle) or fail their sha256 check, or for ``quantize`` on a model without a
-    transformer.
+    whose files are missing, unlisted, oversized, unsafe (pickle) or fail their sha256 check, whose manifest has a
+    field of the wrong type or out of range, or for ``quantize`` on a model without a transformer.
     """
     return _load(resolve(name_or_path), quantize)
 
@@ -73,8 +74,7 @@ def _load(directory: Path, quantize: str | None = None) -> Classifier:
     elif backend_name == "ensemble":
         from pilkada_nlp.backends.ensemble import EnsembleBackend
 
-        def load_member(member: str | Path) -> Classifier:
-            path = resolve(member)
+        def load_member(path: Path) -> Classifier:
             is_transformer = read_manifest(path, verify=False).get("backend") == "transformer"
             return _load(path, quantize if is_transformer else None)
 
