@@ -179,8 +179,9 @@ class Service:
             write_table(frame, scored)
             picked = select_for_review(scored, thresholds=self.model.thresholds, n_uncertain=len(texts), n_audit=0,
                                        margin=self.config.queue_margin)
-        flagged = frame[[bool(p.flags) for p in predictions]].assign(
-            selection="flagged", reason=lambda f: "flagged " + f["flags"].str.replace(";", ", "))
+        thresholds = self.model.thresholds
+        flagged = frame[[bool(p.flags) for p in predictions]].assign(selection="flagged", reason=[
+            f"{p.label} {p.score:.3f} over threshold {thresholds[p.label]:.3f}" for p in predictions if p.flags])
         chosen = pd.concat([flagged, picked[~picked["text"].isin(flagged["text"])]], ignore_index=True)
         self.queue_posts(chosen)
         return list(dict.fromkeys(review_id(t) for t in chosen["text"]))
