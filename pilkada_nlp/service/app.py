@@ -288,7 +288,9 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
     bearer = HTTPBearer(auto_error=False, description="an API key from `pilkada-nlp serve add-key`")
 
     def role(needed: str):
-        def dependency(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> ApiKey:
+        # async, so FastAPI calls it on the event loop instead of handing it to a worker thread (it never blocks)
+        async def dependency(request: Request,
+                             credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> ApiKey:
             token = credentials.credentials if credentials else request.cookies.get(COOKIE)
             key = service.authorize(token, needed)
             request.scope.setdefault("state", {})["key"] = key
