@@ -5,8 +5,11 @@ Every test uses the shipped default (linear) model, loaded once per process; not
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -18,6 +21,7 @@ import pilkada_nlp
 from pilkada_nlp.cli import main
 from pilkada_nlp.labels import LABELS
 from pilkada_nlp.service.app import create_app
+from pilkada_nlp.service.coalesce import Coalescer
 from pilkada_nlp.service.config import ServiceConfig
 from pilkada_nlp.service.keys import KeyFileError, KeyStore, add_key
 
@@ -124,6 +128,35 @@ def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/classify", "/v1/score", "/v1/model", "/healthz", "/metrics"} <= set(paths)
+
+
+def test_one_post_requests_that_arrive_while_the_model_is_busy_share_one_call():
+    calls: list[list[str]] = []
+    release = threading.Event()
+
+    def classify(texts: list[str]) -> list[str]:
+        calls.append(list(texts))
+        if len(calls) == 1:
+            release.wait(10)  # hold the first call until the others have queued
+        if "boom" in texts:
+            raise RuntimeError("model failed")
+        return [f"prediction of {t}" for t in texts]
+
+    async def scenario():
+        coalescer = Coalescer(classify, ThreadPoolExecutor(2))
+        first = asyncio.ensure_future(coalescer.classify("a"))
+        await asyncio.sleep(0)  # "a" finds the model idle and goes alone
+        others = [asyncio.ensure_future(coalescer.classify(t)) for t in ("b", "c", "d")]
+        await asyncio.sleep(0)
+        release.set()
+        results = await first, await asyncio.gather(*others)
+        failed = await asyncio.gather(coalescer.classify("boom"), return_exceptions=True)
+        return results, failed
+
+    (first, others), failed = asyncio.run(scenario())
+    assert calls == [["a"], ["b", "c", "d"], ["boom"]]
+    assert first == "prediction of a" and others == ["prediction of b", "prediction of c", "prediction of d"]
+    assert isinstance(failed[0], RuntimeError)
 
 
 # -- access ---------------------------------------------------------------------------------------------------------

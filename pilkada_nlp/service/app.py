@@ -3,7 +3,8 @@
 Every answer that is not a success is JSON ``{"error": "<one line>"}`` (the review page answers in HTML). Requests
 need ``Authorization: Bearer <key>`` (or the review page's cookie) except ``/healthz`` and the API docs (``/docs``,
 ``/openapi.json``), which hold no data. The model is loaded once, in :func:`create_app`, and runs in a thread pool:
-a one-post request calls ``classify(str)`` directly (no batching, no waiting for company), a list is one
+a one-post request that finds the model idle is classified alone at once (no waiting for company); one-post requests
+that arrive while it is busy share the next call (:mod:`~pilkada_nlp.service.coalesce`); a list is one
 ``classify(list)`` call, and ``/v1/score`` streams its answer chunk by chunk.
 
 Per-post results are objects (the fields of :class:`pilkada_nlp.Prediction`), so fields such as the fact-check
@@ -38,6 +39,7 @@ from pilkada_nlp.models import Classifier
 from pilkada_nlp.predictions import Prediction
 from pilkada_nlp.review import DEFAULT_SOURCE, select_for_review
 from pilkada_nlp.service import exports, metrics
+from pilkada_nlp.service.coalesce import Coalescer
 from pilkada_nlp.service.config import ServiceConfig
 from pilkada_nlp.service.keys import READER, REVIEWER, ApiKey, KeyStore
 from pilkada_nlp.service.limits import RateLimiter
@@ -118,15 +120,23 @@ class Service:
         self.limiter = RateLimiter(config.rate_per_second, config.rate_burst, clock)
         self.metrics = metrics.Metrics()
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="pilkada-classify")
+        self.coalescer = Coalescer(lambda texts: self.model.classify(texts), self.pool)
 
     async def classify(self, texts: str | list[str], explain: bool = False) -> list[Prediction]:
-        """Predictions for ``texts`` from the thread pool; a ``TypeError`` of the library becomes a 422."""
+        """Predictions for ``texts`` from the thread pool; a ``TypeError`` of the library becomes a 422.
+
+        One post without explanation goes through the :class:`Coalescer` (alone when the model is idle); lists and
+        explanations are one ``classify`` call each.
+        """
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self.pool, lambda: self.model.classify(texts, explain=explain))
+            if isinstance(texts, str) and not explain:
+                predictions = [await self.coalescer.classify(texts)]
+            else:
+                result = await loop.run_in_executor(self.pool, lambda: self.model.classify(texts, explain=explain))
+                predictions = [result] if isinstance(result, Prediction) else result
         except TypeError as error:
             raise HTTPException(422, str(error)) from None
-        predictions = [result] if isinstance(result, Prediction) else result
         self.metrics.observe_flags([p.flags for p in predictions])
         return predictions
 
