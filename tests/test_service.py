@@ -233,6 +233,12 @@ def test_a_one_megabyte_text_is_classified_with_a_truncation_warning(client, rea
     assert "truncated" in answer.json()["results"][0]["warning"]
 
 
+def test_a_lone_surrogate_is_replaced_with_a_warning(client, reader):
+    answer = client.post("/v1/classify", content=b'{"texts": "amplop \\ud800 coblos"}',
+                         headers={**reader, "content-type": "application/json"})
+    assert answer.status_code == 200 and answer.json()["results"][0]["warning"] == "invalid characters replaced"
+
+
 @pytest.mark.parametrize("body, status, message", [
     (b'{"texts": "unclosed', 400, "not valid JSON"),
     (b'{"texts": "\xff\xfe bad bytes"}', 400, "not UTF-8"),

@@ -62,6 +62,16 @@ def test_flagged_posts_are_queued_and_calm_ones_are_not(queued):
     assert all(p["explanation"] for p in posts)  # stored for highlighting
 
 
+def test_awkward_texts_are_queued_without_errors(keys, tmp_path):
+    client = service_client(keys, tmp_path / "db.sqlite3")
+    headers = auth(keys["reviewer"])
+    assert client.post("/v1/review/queue", json={"texts": []}, headers=headers).json()["queued"] == []
+    lone_surrogate = b'{"texts": ["\\ud800 ' + FLAGGED[0].encode() + b'"]}'
+    answer = client.post("/v1/review/queue", content=lone_surrogate, headers={**headers, "content-type": "application/json"})
+    assert answer.status_code == 200 and len(answer.json()["queued"]) == 1
+    assert client.get("/v1/review/export/review.csv", headers=headers).status_code == 200
+
+
 def test_queue_file_uses_the_review_export_selection(keys, tmp_path):
     scored = tmp_path / "scored.csv"
     score_file(SAMPLE, scored, text_column="text", progress=False)

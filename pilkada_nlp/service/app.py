@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pilkada_nlp import __version__, load_model
+from pilkada_nlp.inputs import check_text
 from pilkada_nlp.io import write_table
 from pilkada_nlp.models import Classifier
 from pilkada_nlp.predictions import Prediction
@@ -179,8 +180,13 @@ class Service:
         """Queue the flagged posts of ``texts`` and those the review-export rules call uncertain; return their ids.
 
         The rules are applied by :func:`pilkada_nlp.review.select_for_review` itself, on a scored temporary file,
-        so the service and ``review-export`` can never disagree about what "uncertain" means.
+        so the service and ``review-export`` can never disagree about what "uncertain" means. Texts are stored as
+        the library's input check leaves them (lone surrogates replaced, very long texts cut), so SQLite and the
+        exports can always encode them.
         """
+        if not texts:
+            return []
+        texts = [check_text(text, i)[0] for i, text in enumerate(texts)]
         predictions = self.model.classify(texts)
         frame = pd.DataFrame([{"text": t, "source": source, **p.to_row(), "error": ""}
                               for t, p in zip(texts, predictions)])
