@@ -207,7 +207,6 @@ def main(argv: list[str] | None = None) -> int:
     singles = [[t] for t in texts]
     hundreds = [[texts[(i + j) % len(texts)] for j in range(100)] for i in range(0, len(texts), 7)]
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="service_load_") as folder:
         server, key = start_server(Path(folder), port)
         try:

@@ -58,7 +58,7 @@ def live_service(tmp_path):
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     queued = httpx.post(f"{url}/v1/review/queue", json={"texts": POSTS}, headers={"Authorization": f"Bearer {key}"},
                         timeout=20)
     assert queued.status_code == 200 and len(queued.json()["queued"]) == 3

@@ -3,10 +3,8 @@ highlighting, and the review page through the test client."""
 
 from __future__ import annotations
 
-import io
 import sqlite3
 
-import pandas as pd
 import pytest
 
 pytest.importorskip("fastapi")

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -49,6 +49,9 @@ from pilkada_nlp.service.store import DECISIONS, ReviewStore, UnknownPostError
 log = logging.getLogger("pilkada_nlp.service")
 #: Cookie set by the review page's sign-in form; holds the key itself (HttpOnly, SameSite=Strict).
 COOKIE = "pilkada_key"
+#: Reads ``Authorization: Bearer KEY`` (and shows the "Authorize" button at /docs); module level, so that FastAPI can
+#: resolve the ``Annotated`` dependency that names it.
+BEARER = HTTPBearer(auto_error=False, description="an API key from `pilkada-nlp serve add-key`")
 #: Posts per chunk of a ``/v1/score`` stream: big enough to amortise the per-call cost of ``classify``.
 SCORE_CHUNK = 1000
 
@@ -301,12 +304,11 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
                   description="Flag Indonesian election posts for human review. Send `Authorization: Bearer KEY`; "
                               "keys are made with `pilkada-nlp serve add-key`.")
     app.state.service = service
-    bearer = HTTPBearer(auto_error=False, description="an API key from `pilkada-nlp serve add-key`")
 
     def role(needed: str):
         # async, so FastAPI calls it on the event loop instead of handing it to a worker thread (it never blocks)
         async def dependency(request: Request,
-                             credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> ApiKey:
+                             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> ApiKey:
             token = credentials.credentials if credentials else request.cookies.get(COOKIE)
             key = service.authorize(token, needed)
             request.scope.setdefault("state", {})["key"] = key
