@@ -126,6 +126,21 @@ def test_review_export_is_read_by_review_import(queued, tmp_path):
     assert reviewed.iloc[0][["label", "annotator", "text", "source"]].tolist() == ["hoax", "ani", FLAGGED[0], "user"]
 
 
+def test_review_export_goes_into_training_data(queued, tmp_path):
+    """``review-import`` (training.reviews) stores the exported labels as the project's own reviewed posts."""
+    pytest.importorskip("ftfy")
+    from training.reviews import import_review
+
+    client, headers, ids, _ = queued
+    client.post("/v1/review/decisions", json={"review_id": ids[1], "label": "hate_speech"}, headers=headers)
+    path = tmp_path / "review.csv"
+    path.write_bytes(client.get("/v1/review/export/review.csv", headers=headers).content)
+    counts = import_review(path, annotations_dir=tmp_path / "annotations", reviewed_dir=tmp_path / "reviewed")
+    assert counts == {"reviewed": 1, "pending": 1, "pool_labels": 0, "own_posts": 1}
+    stored = (tmp_path / "reviewed" / "posts.csv").read_text(encoding="utf-8")
+    assert "hate_speech" in stored and "reviewed:ani" in stored
+
+
 def test_label_studio_round_trip(queued):
     client, headers, ids, database = queued
     tasks = client.get("/v1/review/export/labelstudio.json", headers=headers).json()
