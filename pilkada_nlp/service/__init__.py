@@ -10,6 +10,7 @@ Modules, one concern each:
 * :mod:`~pilkada_nlp.service.store`: the review queue and reviewers' decisions, in SQLite;
 * :mod:`~pilkada_nlp.service.exports`: the store as a ``review-import`` file or Label Studio tasks, and back;
 * :mod:`~pilkada_nlp.service.highlight`: where the explanation's words are in the original text;
+* :mod:`~pilkada_nlp.service.schemas`: the JSON bodies of requests and answers (the OpenAPI schema);
 * :mod:`~pilkada_nlp.service.app`: the FastAPI application that ties them to the model;
 * :mod:`~pilkada_nlp.service.pages`: the review page (templates and static files are package data).
 

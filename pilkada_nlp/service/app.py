@@ -6,9 +6,6 @@ need ``Authorization: Bearer <key>`` (or the review page's cookie) except ``/hea
 a one-post request that finds the model idle is classified alone at once (no waiting for company); one-post requests
 that arrive while it is busy share the next call (:mod:`~pilkada_nlp.service.coalesce`); a list is one
 ``classify(list)`` call, and ``/v1/score`` streams its answer chunk by chunk.
-
-Per-post results are objects (the fields of :class:`pilkada_nlp.Prediction`), so fields such as the fact-check
-``matches`` planned for ``/v1/factcheck/match`` can be added without breaking clients.
 """
 
 from __future__ import annotations
@@ -30,7 +27,6 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pilkada_nlp import __version__, load_model
@@ -44,7 +40,15 @@ from pilkada_nlp.service.coalesce import Coalescer
 from pilkada_nlp.service.config import ServiceConfig
 from pilkada_nlp.service.keys import READER, REVIEWER, ApiKey, KeyStore
 from pilkada_nlp.service.limits import RateLimiter
-from pilkada_nlp.service.store import DECISIONS, ReviewStore, UnknownPostError
+from pilkada_nlp.service.schemas import (
+    ClassifyRequest,
+    ClassifyResponse,
+    DecisionRequest,
+    QueueRequest,
+    ScoreLine,
+    ScoreRequest,
+)
+from pilkada_nlp.service.store import ReviewStore, UnknownPostError
 
 log = logging.getLogger("pilkada_nlp.service")
 #: Cookie set by the review page's sign-in form; holds the key itself (HttpOnly, SameSite=Strict).
@@ -54,50 +58,6 @@ COOKIE = "pilkada_key"
 BEARER = HTTPBearer(auto_error=False, description="an API key from `pilkada-nlp serve add-key`")
 #: Posts per chunk of a ``/v1/score`` stream: big enough to amortise the per-call cost of ``classify``.
 SCORE_CHUNK = 1000
-
-
-# -- request and response bodies (also the OpenAPI schema at /docs) ---------------------------------------------
-class ClassifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    texts: StrictStr | list[StrictStr] = Field(description="one post, or a list of posts")
-    explain: StrictBool = Field(False, description="add the n-grams that pushed hardest towards each label")
-
-
-class ScoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    texts: list[StrictStr] = Field(description="the posts to score; results stream back as JSON lines, in order")
-
-
-class Result(BaseModel):
-    """One post's prediction: the fields of :class:`pilkada_nlp.Prediction`."""
-
-    label: str
-    score: float
-    scores: dict[str, float]
-    flags: list[str]
-    explanation: list[tuple[str, float]] | None = None
-    warning: str | None = None
-
-
-class ClassifyResponse(BaseModel):
-    model: str = Field(description="version of the model that answered (see /v1/model)")
-    results: list[Result] = Field(description="one result per text, in order (a list of one for one text)")
-
-
-class ScoreLine(Result):
-    index: int = Field(description="position of the text in the request")
-
-
-class QueueRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    texts: list[StrictStr]
-    source: StrictStr = Field(DEFAULT_SOURCE, description="where the posts come from (review-import uses it)")
-
-
-class DecisionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    review_id: StrictStr
-    label: StrictStr = Field(description=f"one of {', '.join(DECISIONS)}")
 
 
 def model_version(model: Classifier) -> str:
