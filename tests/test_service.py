@@ -124,8 +124,10 @@ def test_metrics_are_prometheus_text(client, reader):
     assert sum(flagged.values()) >= 2
 
 
-def test_openapi_docs_are_served(client):
-    assert client.get("/docs").status_code == 200
+def test_openapi_docs_are_served_without_a_cdn(client):
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text.lower()
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/classify", "/v1/score", "/v1/model", "/healthz", "/metrics"} <= set(paths)
 

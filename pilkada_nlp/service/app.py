@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pilkada_nlp import __version__, load_model
@@ -260,7 +261,8 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
         yield
         service.pool.shutdown(wait=False)
 
-    app = FastAPI(title="pilkada-nlp patrol service", version=__version__, lifespan=lifespan,
+    # FastAPIOffline: FastAPI with the Swagger UI and ReDoc assets of /docs served from the package, not a CDN
+    app = FastAPIOffline(title="pilkada-nlp patrol service", version=__version__, lifespan=lifespan,
                   description="Flag Indonesian election posts for human review. Send `Authorization: Bearer KEY`; "
                               "keys are made with `pilkada-nlp serve add-key`.")
     app.state.service = service
