@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from pilkada_nlp import load_model
 from pilkada_nlp.batch import score_file
 from pilkada_nlp.review import read_review, select_for_review
-from pilkada_nlp.service.app import COOKIE, create_app
+from pilkada_nlp.service.app import create_app
 from pilkada_nlp.service.config import ServiceConfig
 from pilkada_nlp.service.highlight import segments, spans
 from pilkada_nlp.service.keys import add_key
+from pilkada_nlp.service.pages import COOKIE
 from tests.conftest import REPO
 
 SAMPLE = REPO / "data" / "samples" / "patrol_sample.csv"

@@ -36,7 +36,7 @@ from pilkada_nlp.io import write_table
 from pilkada_nlp.models import Classifier
 from pilkada_nlp.predictions import Prediction
 from pilkada_nlp.review import DEFAULT_SOURCE, select_for_review
-from pilkada_nlp.service import exports, metrics
+from pilkada_nlp.service import exports, metrics, pages
 from pilkada_nlp.service.coalesce import Coalescer
 from pilkada_nlp.service.config import ServiceConfig
 from pilkada_nlp.service.keys import READER, REVIEWER, ApiKey, KeyStore
@@ -52,8 +52,6 @@ from pilkada_nlp.service.schemas import (
 from pilkada_nlp.service.store import ReviewStore, UnknownPostError
 
 log = logging.getLogger("pilkada_nlp.service")
-#: Cookie set by the review page's sign-in form; holds the key itself (HttpOnly, SameSite=Strict).
-COOKIE = "pilkada_key"
 #: Reads ``Authorization: Bearer KEY`` (and shows the "Authorize" button at /docs); module level, so that FastAPI can
 #: resolve the ``Annotated`` dependency that names it.
 BEARER = HTTPBearer(auto_error=False, description="an API key from `pilkada-nlp serve add-key`")
@@ -118,6 +116,15 @@ class Service:
             raise HTTPException(429, f"rate limit of key {key.name!r} reached; retry in {wait:.1f} s",
                                 headers={"Retry-After": str(max(1, round(wait)))})
         return key
+
+    def decide(self, review_id_: str, label: str, reviewer: str) -> dict[str, Any]:
+        """Store one decision; an unknown label is a 422 and an unknown post a 404."""
+        try:
+            return self.store.decide(review_id_, label, reviewer)
+        except ValueError as error:
+            raise HTTPException(422, str(error)) from None
+        except UnknownPostError as error:
+            raise HTTPException(404, error.args[0]) from None
 
     def queue_posts(self, picked: pd.DataFrame, text_column: str = "text") -> int:
         """Add review-export rows (``select_for_review`` output) to the store, with explanations; return how many."""
@@ -271,7 +278,7 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
         # async, so FastAPI calls it on the event loop instead of handing it to a worker thread (it never blocks)
         async def dependency(request: Request,
                              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> ApiKey:
-            token = credentials.credentials if credentials else request.cookies.get(COOKIE)
+            token = credentials.credentials if credentials else request.cookies.get(pages.COOKIE)
             key = service.authorize(token, needed)
             request.scope.setdefault("state", {})["key"] = key
             return key
@@ -380,7 +387,7 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
     @app.post("/v1/review/decisions", tags=["review"])
     def decide(body: DecisionRequest, key: ApiKey = reviewer) -> dict[str, Any]:
         """Record a reviewer's label (or ``skip``) for a queued post; stored before the answer is sent."""
-        return record(service, body.review_id, body.label, key.name)
+        return service.decide(body.review_id, body.label, key.name)
 
     @app.get("/v1/review/export/review.csv", tags=["review"], dependencies=[reviewer], response_class=Response)
     def export_review_file() -> Response:
@@ -417,22 +424,10 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
             raise HTTPException(422, error.args[0]) from None
         return {"imported": len(stored), "pending": pending, "counts": service.store.counts()}
 
-    from pilkada_nlp.service import pages
-
     app.include_router(pages.router(service))
     app.mount(pages.STATIC_PATH, pages.static_files(), name="static")
     app.add_middleware(_Observe, service=service)
     return app
-
-
-def record(service: Service, review_id_: str, label: str, reviewer: str) -> dict[str, Any]:
-    """Store one decision; an unknown label is a 422 and an unknown post a 404."""
-    try:
-        return service.store.decide(review_id_, label, reviewer)
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
-    except UnknownPostError as error:
-        raise HTTPException(404, error.args[0]) from None
 
 
 def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8080) -> None:

@@ -9,6 +9,7 @@ neither read it nor post decisions with it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +21,12 @@ from pilkada_nlp.service.highlight import segments
 from pilkada_nlp.service.keys import REVIEWER, ApiKey
 from pilkada_nlp.service.store import SKIP
 
+if TYPE_CHECKING:  # app.py imports this module
+    from pilkada_nlp.service.app import Service
+
 HERE = Path(__file__).parent
+#: Cookie set by the sign-in form; holds the key itself (HttpOnly, SameSite=Strict).
+COOKIE = "pilkada_key"
 STATIC_PATH = "/review/static"
 #: Decisions the page offers, with their buttons' captions and keyboard shortcuts.
 BUTTONS = [(label, LABEL_INFO[label].indonesian, str(i)) for i, label in enumerate(LABELS, start=1)]
@@ -40,10 +46,8 @@ def _page(name: str, status: int = 200, **context) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def router(service) -> APIRouter:
-    """The page's routes, bound to ``service`` (a :class:`pilkada_nlp.service.app.Service`)."""
-    from pilkada_nlp.service.app import COOKIE, record
-
+def router(service: Service) -> APIRouter:
+    """The page's routes, bound to ``service``."""
     pages = APIRouter(tags=["review page"], include_in_schema=False)
 
     def signed_in(request: Request) -> ApiKey | HTMLResponse:
@@ -90,7 +94,7 @@ def router(service) -> APIRouter:
         if isinstance(key, Response):
             return key
         try:
-            record(service, review_id, label, key.name)
+            service.decide(review_id, label, key.name)
         except HTTPException as error:
             return _page("login.html", error.status_code, message=error.detail, signed_in=True)
         return RedirectResponse("/review", status_code=303)
