@@ -266,12 +266,13 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        service.pool.shutdown(wait=False)
+        service.pool.shutdown(wait=True)
+        service.store.close()
 
     # FastAPIOffline: FastAPI with the Swagger UI and ReDoc assets of /docs served from the package, not a CDN
     app = FastAPIOffline(title="pilkada-nlp patrol service", version=__version__, lifespan=lifespan,
-                  description="Flag Indonesian election posts for human review. Send `Authorization: Bearer KEY`; "
-                              "keys are made with `pilkada-nlp serve add-key`.")
+                         description="Flag Indonesian election posts for human review. Send `Authorization: Bearer "
+                                     "KEY`; keys are made with `pilkada-nlp serve add-key`.")
     app.state.service = service
 
     def role(needed: str):
