@@ -163,6 +163,42 @@ def _train(args: argparse.Namespace) -> int:
     return train_linear.main(["--corpus", args.corpus, "--out", out, "--name", args.name or "default"])
 
 
+def _serve(args: argparse.Namespace) -> int:
+    if not args.keys:
+        args.parser.error("--keys FILE is required (make one with `pilkada-nlp serve add-key NAME --role reviewer "
+                          "--keys FILE`)")
+    try:
+        from pilkada_nlp.service.app import serve
+    except ImportError as error:
+        args.parser.error(f"the service needs the [service] extra: pip install \"pilkada-nlp[service]\" ({error})")
+    from pathlib import Path
+
+    from pilkada_nlp.service.config import ServiceConfig
+
+    config = ServiceConfig(
+        keys=Path(args.keys), database=Path(args.db), model=args.model, max_body_bytes=args.max_body_bytes,
+        max_classify_texts=args.max_classify, max_score_texts=args.max_score, rate_per_second=args.rate,
+        rate_burst=args.burst, workers=args.workers, log_texts=args.log_texts,
+        queue_files=tuple(Path(q) for q in args.queue), queue_uncertain=args.uncertain, queue_audit=args.audit,
+        queue_margin=args.margin,
+    )
+    try:
+        serve(config, host=args.host, port=args.port)
+    except _USER_ERRORS as error:
+        args.parser.error(str(error))
+    return 0
+
+
+def _add_key(args: argparse.Namespace) -> int:
+    from pilkada_nlp.service.keys import KeyFileError, add_key
+
+    try:
+        print(add_key(args.keys, args.name, args.role))
+    except (KeyFileError, OSError) as error:
+        args.parser.error(str(error))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pilkada-nlp", description="Flag Indonesian election posts for review.")
     parser.add_argument("--version", action="version", version=f"pilkada-nlp {__version__}")
@@ -236,6 +272,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None,
                    help="model directory (default: pilkada_nlp/models/default, or build/models/transformer)")
     p.add_argument("--name", default=None, help="model name (default: default, or transformer)")
+
+    p = command("serve", _serve, "run the patrol service: HTTP API and review page (needs the [service] extra)")
+    p.add_argument("--keys", default=None, help="keys file from `serve add-key` (required to serve)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--model", default=None, help="shipped model name or model directory (default: default)")
+    p.add_argument("--db", default="pilkada-review.sqlite3", help="SQLite file of the review queue and decisions")
+    p.add_argument("--queue", action="append", default=[], metavar="SCORED_FILE",
+                   help="add this scored file's review-export selection to the queue at start (repeatable)")
+    p.add_argument("--uncertain", type=int, default=100, help="--queue: at most this many uncertain posts per file")
+    p.add_argument("--audit", type=int, default=50, help="--queue: random audit sample size per file")
+    p.add_argument("--margin", type=float, default=0.1, help="'uncertain' = a score within this of its threshold")
+    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024, help="largest request body (default 4 MiB)")
+    p.add_argument("--max-classify", type=int, default=100, help="most texts per /v1/classify request")
+    p.add_argument("--max-score", type=int, default=10_000, help="most texts per /v1/score request")
+    p.add_argument("--rate", type=float, default=50.0, help="requests per second per key, on average")
+    p.add_argument("--burst", type=int, default=100, help="requests a key may make at once after a pause")
+    p.add_argument("--workers", type=int, default=2, help="classification threads")
+    p.add_argument("--log-texts", action="store_true", help="also log post texts (off: posts hold personal data)")
+    actions = p.add_subparsers(dest="serve_command", metavar="add-key")
+    k = actions.add_parser("add-key", help="make an API key; prints the key (its only line of output)",
+                           description="make an API key and store its hash in the keys file; prints the key")
+    k.set_defaults(handler=_add_key, parser=k)
+    k.add_argument("name", help="who uses the key, e.g. dashboard-jatim or reviewer-ani")
+    k.add_argument("--role", choices=("reader", "reviewer"), required=True,
+                   help="reader: classify, score, model, metrics; reviewer: also the review queue and page")
+    k.add_argument("--keys", required=True, help="keys file (created if absent)")
     return parser
 
 
