@@ -10,11 +10,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from pilkada_nlp.models.classifier import Classifier
-from pilkada_nlp.models.manifest import ModelFileError, read_manifest
+from pilkada_nlp.models.manifest import MANIFEST, ModelFileError, read_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION
 
 DEFAULT_MODEL = "default"
 SHIPPED_DIR = Path(__file__).parent
+#: Models kept in the repository but left out of the wheel (they need torch; the transformer's weights are 51 MB).
+#: In a checkout (``pip install -e``) they load by name like the default; elsewhere :func:`resolve` says how.
+CHECKOUT_MODELS = ("ensemble", "transformer")
 
 
 def available_models() -> list[str]:
@@ -30,6 +33,12 @@ def resolve(name_or_path: str | Path | None) -> Path:
     if isinstance(name_or_path, str) and "/" not in name_or_path and (shipped / "model.json").is_file():
         return shipped
     path = Path(name_or_path).expanduser()
+    if name_or_path in CHECKOUT_MODELS and not path.is_dir():
+        raise FileNotFoundError(
+            f"model {name_or_path!r} is not in this install (the wheel ships only {DEFAULT_MODEL!r}; {name_or_path!r} "
+            f"needs torch): in a clone of the repository run pip install -e '.[transformer]', or pass its folder, "
+            f"load_model('<clone>/pilkada_nlp/models/{name_or_path}')"
+        )
     if not path.is_dir():
         raise FileNotFoundError(
             f"no model named {str(name_or_path)!r}: not a shipped model ({', '.join(available_models()) or 'none'}) "
@@ -49,6 +58,16 @@ def load_model(name_or_path: str | Path | None = None, *, quantize: str | None =
     transformer.
     """
     return _load(resolve(name_or_path), quantize)
+
+
+def _member_directory(member: str | Path, ensemble: Path) -> Path:
+    """An ensemble member's directory: a path, a shipped name, or, for a name this install doesn't ship, the folder of
+    that name beside the ensemble's, so a checkout's ``ensemble`` loaded by path from a wheel install finds the
+    checkout's ``transformer``."""
+    beside = ensemble.parent / str(member)
+    if isinstance(member, str) and member not in available_models() and (beside / MANIFEST).is_file():
+        return beside.resolve()
+    return resolve(member)
 
 
 @lru_cache(maxsize=8)
@@ -74,7 +93,7 @@ def _load(directory: Path, quantize: str | None = None) -> Classifier:
         from pilkada_nlp.backends.ensemble import EnsembleBackend
 
         def load_member(member: str | Path) -> Classifier:
-            path = resolve(member)
+            path = _member_directory(member, directory)
             is_transformer = read_manifest(path, verify=False).get("backend") == "transformer"
             return _load(path, quantize if is_transformer else None)
 
