@@ -8,6 +8,7 @@ disagreements were adjudicated.
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pandas as pd
@@ -40,7 +41,9 @@ def agreement(annotations: pd.DataFrame) -> dict:
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    description = __doc__.split("\n\n")[-1].strip()  # the docstring's last paragraph: what it computes
+    argparse.ArgumentParser(prog="python -m training.agreement", description=description).parse_args(argv)  # --help
     print(json.dumps(agreement(read_annotations()), indent=2))
     return 0
 
