@@ -44,6 +44,10 @@ FORMATS = {
 DELIMITERS = (",", ";", "\t", "|")
 #: Rows an XLSX sheet can hold, header included.
 XLSX_MAX_ROWS = 1_048_576
+#: How the ``error`` of a text row with more fields than the header begins (:meth:`Table.chunks_with_errors`).
+MALFORMED_ROW = "malformed row"
+#: The csv module's default field limit is 128 KiB; pandas has none, and a post can be longer.
+_FIELD_LIMIT = 1 << 30
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -93,8 +97,9 @@ def _one_line(error: BaseException) -> str:
 class Table:
     """An input table opened for streaming; :func:`open_table` fills it after checking the file.
 
-    ``total_rows`` is exact for Parquet and JSONL and an estimate for text files (their line count) and XLSX (the
-    sheet's recorded size); it only feeds the progress bar. ``encoding`` and ``delimiter`` are set for text files.
+    ``total_rows`` is exact for Parquet and JSONL and an estimate for text files (their line ends outside quoted
+    fields, so a post with line breaks counts once) and XLSX (the sheet's recorded size); it only feeds the progress
+    bar. ``encoding`` and ``delimiter`` are set for text files.
     """
 
     path: Path
@@ -107,17 +112,31 @@ class Table:
     def chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
         """DataFrames of at most ``chunksize`` rows, in file order; always at least one (empty for a header only).
 
-        Raises :class:`InputFileError` with a one-line message when the file turns out to be truncated or corrupt.
+        Raises :class:`InputFileError` with a one-line message when the file turns out to be truncated or corrupt, or
+        holds a malformed row (use :meth:`chunks_with_errors` to keep such rows).
+        """
+        for frame, errors in self.chunks_with_errors(chunksize):
+            if errors:
+                raise InputFileError(f"{self.path}: {next(iter(errors.values()))}")
+            yield frame
+
+    def chunks_with_errors(self, chunksize: int) -> Iterator[tuple[pd.DataFrame, dict[int, str]]]:
+        """Like :meth:`chunks`, but a CSV/TSV row with more fields than the header is kept, its extra fields joined
+        (by the delimiter) into the last column, and reported: each chunk comes with ``{position in the chunk: error}``,
+        the error naming the row's line in the file. Scoring flags such rows instead of failing the whole file.
         """
         if chunksize < 1:
             raise ValueError(f"chunksize must be at least 1, got {chunksize}")
-        reader = {"csv": self._text_chunks, "tsv": self._text_chunks, "xlsx": self._xlsx_chunks,
-                  "parquet": self._parquet_chunks, "jsonl": self._jsonl_chunks}[self.format]
+        if self.format in ("csv", "tsv"):
+            pairs = self._text_chunks(chunksize)
+        else:
+            reader = {"xlsx": self._xlsx_chunks, "parquet": self._parquet_chunks, "jsonl": self._jsonl_chunks}
+            pairs = ((frame, {}) for frame in reader[self.format](chunksize))
         produced = False
         try:
-            for chunk in reader(chunksize):
+            for pair in pairs:
                 produced = True
-                yield chunk
+                yield pair
         except (InputFileError, ImportError):
             raise
         except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
@@ -125,13 +144,35 @@ class Table:
                 f"{self.path}: cannot read the file (truncated or corrupt?): {_one_line(error)}"
             ) from None
         if not produced:
-            yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns})
+            yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns}), {}
 
-    def _text_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
-        yield from pd.read_csv(
-            self.path, sep=self.delimiter, encoding=self.encoding, encoding_errors="surrogateescape", dtype=object,
-            keep_default_na=False, na_values=[], chunksize=chunksize,
-        )
+    def _text_chunks(self, chunksize: int) -> Iterator[tuple[pd.DataFrame, dict[int, str]]]:
+        """CSV/TSV records as pandas read them (all text, blank lines skipped, short rows padded with ""), with the
+        csv module, which gives each record's line number and lets a row with extra fields through."""
+        csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+        width = len(self.columns)
+        with open(self.path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
+            lines = _RecordLines(handle)
+            reader = csv.reader(lines, delimiter=self.delimiter)
+            next(reader, None)  # the header, read by open_table
+            lines.new_record(reader.line_num)
+            rows: list[list[str]] = []
+            errors: dict[int, str] = {}
+            for fields in reader:
+                start = lines.record_start
+                lines.new_record(reader.line_num)
+                if not fields:
+                    continue
+                if len(fields) > width:
+                    errors[len(rows)] = f"{MALFORMED_ROW} (line {start}: {len(fields)} fields, the header has {width})"
+                    fields = [*fields[: width - 1], self.delimiter.join(fields[width - 1 :])]
+                rows.append(fields + [""] * (width - len(fields)))
+                if len(rows) == chunksize:
+                    yield pd.DataFrame(rows, columns=self.columns, dtype=object), errors
+                    rows, errors = [], {}
+            lines.check_closed(self.path, self.delimiter)
+            if rows:
+                yield pd.DataFrame(rows, columns=self.columns, dtype=object), errors
 
     def _parquet_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
         import pyarrow.parquet as pq
@@ -210,8 +251,59 @@ def open_table(path: str | Path, *, encoding: str | None = None) -> Table:
         raise InputFileError(f"{path}: cannot read the file (truncated or corrupt?): {_one_line(error)}") from None
 
 
+class _RecordLines:
+    """The lines of a text file as the csv reader takes them, remembering those of the record being read, so that the
+    last record can be checked for a quote left open (the lenient reader would silently end the field at EOF)."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.record: list[str] = []
+        self.record_start = 1  # line numbers count from 1
+        self.last: list[str] = []
+        self.last_start = 1
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        self.record.append(line)
+        return line
+
+    def new_record(self, line_num: int) -> None:
+        """The reader finished a record on line ``line_num``: the next starts on the line after it."""
+        self.last, self.last_start = self.record, self.record_start
+        self.record, self.record_start = [], line_num + 1
+
+    def check_closed(self, path: Path, delimiter: str) -> None:
+        """After the last record: raise :class:`InputFileError` when the file ends inside a quoted field (truncated,
+        or a quote never closed), which only the strict parser reports."""
+        try:
+            list(csv.reader(self.last, delimiter=delimiter, strict=True))
+        except csv.Error as error:
+            if "unexpected end of data" in str(error):  # CPython's message for EOF in a quoted field
+                raise InputFileError(
+                    f"{path}: cannot read the file (truncated or corrupt?): the quoted field opened on line "
+                    f"{self.last_start} is never closed"
+                ) from None
+
+
+def _record_ends(block: bytes, inside_quotes: bool) -> tuple[int, bool]:
+    """Line ends of ``block`` outside quoted fields, and whether it ends inside one (an estimate: quotes toggle)."""
+    if b'"' not in block:
+        return (0 if inside_quotes else block.count(b"\n")), inside_quotes
+    ends = 0
+    pieces = block.split(b"\n")
+    for piece in pieces[:-1]:
+        inside_quotes ^= piece.count(b'"') % 2 == 1
+        ends += not inside_quotes
+    inside_quotes ^= pieces[-1].count(b'"') % 2 == 1
+    return ends, inside_quotes
+
+
 def detect_encoding(path: Path) -> tuple[str, int]:
-    """``(encoding, newline_count)`` of a text file, in one streaming pass.
+    """``(encoding, records)`` of a text file, in one streaming pass: ``records`` counts line ends outside quoted
+    fields, for the progress bar (0 for UTF-16, whose bytes it can't count).
 
     A byte-order mark decides (UTF-8 with BOM, UTF-16). Otherwise the file is UTF-8 when most of its non-ASCII bytes
     form valid UTF-8 (a few broken rows in a UTF-8 export stay UTF-8 and are reported row by row), and cp1252
@@ -227,9 +319,11 @@ def detect_encoding(path: Path) -> tuple[str, int]:
             encoding = ""
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
-        newlines = invalid = non_ascii = 0
+        records = invalid = non_ascii = 0
+        inside_quotes = False
         for block in iter(lambda: handle.read(_BLOCK), b""):
-            newlines += block.count(b"\n")
+            ends, inside_quotes = _record_ends(block, inside_quotes)
+            records += ends
             if encoding:
                 continue
             text = decoder.decode(block)
@@ -238,8 +332,8 @@ def detect_encoding(path: Path) -> tuple[str, int]:
                 invalid += len(_UNDECODABLE.findall(text))
         invalid += len(_UNDECODABLE.findall(decoder.decode(b"", final=True)))
     if encoding:
-        return encoding, newlines
-    return ("utf-8" if invalid == 0 or non_ascii - invalid > invalid else "cp1252"), newlines
+        return encoding, records
+    return ("utf-8" if invalid == 0 or non_ascii - invalid > invalid else "cp1252"), records
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -252,7 +346,7 @@ def _sniff_delimiter(header: str) -> str:
 
 
 def _open_text(path: Path, fmt: str, encoding: str | None) -> Table:
-    detected, newlines = detect_encoding(path)
+    detected, records = detect_encoding(path)
     encoding = encoding or detected
     with open(path, encoding=encoding, errors="surrogateescape", newline="") as handle:
         header = handle.readline().rstrip("\r\n")
@@ -264,7 +358,7 @@ def _open_text(path: Path, fmt: str, encoding: str | None) -> Table:
                               nrows=0).columns
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: the file is empty") from None
-    total = None if encoding == "utf-16" else max(newlines - 1, 0)
+    total = None if encoding == "utf-16" else max(records - 1, 0)
     return Table(path, fmt, [str(c) for c in columns], total, encoding, delimiter)
 
 

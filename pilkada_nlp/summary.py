@@ -15,6 +15,7 @@ import base64
 import html
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,14 @@ LABELS_SIZE = (7, 2.6)
 HISTOGRAM_SIZE = (3.2 * len(LABELS), 2.8)
 
 
+_LINE_DETAIL = re.compile(r" \(line \d+\b.*\)$")
+
+
+def error_kind(message: str) -> str:
+    """The kind of a row's error, for counting: ``malformed row (line 9: ...)`` counts as ``malformed row``."""
+    return _LINE_DETAIL.sub("", message)
+
+
 @dataclass
 class Summary:
     """Running totals of a scoring run (see the module docstring).
@@ -44,7 +53,7 @@ class Summary:
         label_counts: scored rows per primary label.
         flag_counts: rows carrying each flag (a post can carry several).
         flagged: rows with at least one flag, i.e. to review.
-        error_counts: rows per error message.
+        error_counts: rows per kind of error (:func:`error_kind`: the message without its line number).
         histograms: per label, row counts in :data:`BINS` equal bins of ``score_<label>`` over the scored rows.
         top: the most confident flagged posts, highest score first: row (its number in the file, counted from 1 as
             people and spreadsheet ids count: row 1 is the first row after the header), label, score, flags, and an
@@ -67,7 +76,7 @@ class Summary:
         self.rows += len(scored)
         failed = scored["error"].notna().to_numpy()
         self.errors += int(failed.sum())
-        for message, count in scored.loc[failed, "error"].value_counts().items():
+        for message, count in scored.loc[failed, "error"].map(error_kind).value_counts().items():
             self.error_counts[message] = self.error_counts.get(message, 0) + int(count)
         ok = scored.loc[~failed]
         for label, count in ok["label"].value_counts().items():

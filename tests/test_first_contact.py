@@ -143,3 +143,66 @@ def test_wilson_interval_is_wide_for_few_posts_and_narrow_for_many():
     low, high = wilson_interval(1129, 1453)
     assert high - low < 0.05
     assert wilson_interval(0, 5)[0] == 0.0 and wilson_interval(5, 5)[1] == 1.0
+
+
+def _malformed_export(path) -> None:
+    """Eight good rows and, on line 9, a row with one field too many (an unquoted comma), as in the issue."""
+    rows = [f"{i},amplop seratus ribu nomor {i},user{i}" for i in range(1, 8)]
+    rows.append("8,debat paslon, malam ini,user8")
+    rows.append('9,"surat suara\nsudah dicoblos",user9')
+    path.write_text("id,text,author\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_a_row_with_an_extra_field_is_kept_and_flagged_with_its_line(tiny_model_dir, tmp_path, capsys):
+    _malformed_export(tmp_path / "in.csv")
+    assert main(["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_dir),
+                 "--quiet"]) == 0
+    assert "errors: malformed row (1)" in capsys.readouterr().out
+    from pilkada_nlp.io import read_table
+
+    out = read_table(tmp_path / "out.csv")
+    assert out["id"].tolist() == [str(i) for i in range(1, 10)]  # every row, in order
+    bad = out[out["id"] == "8"].iloc[0]
+    assert bad["error"] == "malformed row (line 9: 4 fields, the header has 3)"
+    assert str(bad["label"]) in ("", "None") and str(bad["score"]) in ("", "nan")  # not scored: columns may be shifted
+    assert bad["author"] == " malam ini,user8"  # nothing lost: the extra fields are joined into the last column
+    assert (out.loc[out["id"] != "8", "error"] == "").all()
+    assert out.loc[out["id"] == "9", "text"].item() == "surat suara\nsudah dicoblos"
+
+
+def test_reading_a_whole_table_refuses_a_malformed_row(tmp_path):
+    from pilkada_nlp.io import InputFileError, read_table
+
+    _malformed_export(tmp_path / "in.csv")
+    with pytest.raises(InputFileError, match=r"in.csv: malformed row \(line 9: 4 fields, the header has 3\)"):
+        read_table(tmp_path / "in.csv")
+
+
+def test_a_quote_left_open_at_the_end_names_its_line(tmp_path):
+    from pilkada_nlp.io import InputFileError, read_table
+
+    (tmp_path / "in.csv").write_text('id,text\n1,ok\n2,"never closed\n3,x\n', encoding="utf-8")
+    with pytest.raises(InputFileError, match="the quoted field opened on line 3 is never closed"):
+        read_table(tmp_path / "in.csv")
+
+
+def test_the_csv_reader_reads_what_pandas_reads(tmp_path):
+    """The csv-module reader (which can keep malformed rows) gives pandas' frames on awkward but valid files."""
+    import pandas as pd
+
+    from pilkada_nlp.io import read_table
+
+    text = ('id;text;x\r\n1;"a;b\r\nc";\r\n\r\n2;"say ""hi""";z\r\n3;short\r\n4;x"y;\r\n5;\'q\';"\t"\r\n'
+            '6;"=1+1";\u00e9\u00e8\r\n7;lone\rcr;w\r\n')
+    (tmp_path / "in.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    expected = pd.read_csv(tmp_path / "in.csv", sep=";", dtype=object, keep_default_na=False, na_values=[],
+                           encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "in.csv"), expected)
+
+
+def test_the_progress_total_counts_rows_not_lines(tmp_path):
+    from pilkada_nlp.io import open_table
+
+    posts = "".join(f'{i},"line one\nline two\nline ""three""",x\n' for i in range(50))
+    (tmp_path / "in.csv").write_text("id,text,author\n" + posts, encoding="utf-8")
+    assert open_table(tmp_path / "in.csv").total_rows == 50  # not 150 physical lines
