@@ -127,7 +127,7 @@ def test_info_rates_carry_their_sample_size(name, capsys):
     manifest = json.loads((SHIPPED_DIR / name / "model.json").read_text(encoding="utf-8"))
     flags = manifest["metrics"]["real_test"]["flags"]
     recall = re.search(r"real_test \(([\d,]+) posts\).*?flag recall +([\d.]+) \((\d+) of (\d+) posts to flag; "
-                       r"95% CI ([\d.]+)-([\d.]+)\)", out, re.S)
+                       r"95% CI ([\d.]+)-([\d.]+)\)", out, re.DOTALL)
     assert recall, out
     n_posts, rate, hits, n, low, high = recall.groups()
     assert int(n_posts.replace(",", "")) == manifest["metrics"]["real_test"]["n"]
