@@ -16,6 +16,8 @@ from types import ModuleType
 
 #: What to run in a checkout to get the training code's dependencies.
 TRAINING_INSTALL = "pip install -e '.[training]'"
+#: Import names whose package on PyPI is called otherwise, so the message names what pip knows.
+_PACKAGE_NAMES = {"sklearn": "scikit-learn"}
 
 
 class CheckoutError(RuntimeError):
@@ -59,7 +61,8 @@ def import_training(module: str, command: str) -> ModuleType:
     except ModuleNotFoundError as error:
         if error.name is None or error.name.split(".")[0] == "training":
             raise  # the checkout itself is broken: a real bug, keep its traceback
+        package = _PACKAGE_NAMES.get(error.name.split(".")[0], error.name)
         raise CheckoutError(
-            f"`pilkada-nlp {command}` needs the [training] extra ({error.name} is not installed): "
+            f"`pilkada-nlp {command}` needs the [training] extra ({package} is not installed): "
             f"run {TRAINING_INSTALL} in {root}"
         ) from None

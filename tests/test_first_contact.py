@@ -35,6 +35,15 @@ def test_training_commands_name_the_missing_extra(argv, capsys, monkeypatch):
     assert "run from a checkout" not in err  # the old message blamed the checkout
 
 
+def test_the_missing_package_is_named_as_pip_knows_it(monkeypatch):
+    def missing_sklearn(name: str):
+        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
+
+    monkeypatch.setattr(checkout.importlib, "import_module", missing_sklearn)
+    with pytest.raises(checkout.CheckoutError, match=r"\(scikit-learn is not installed\)"):
+        checkout.import_training("train_linear", "train")
+
+
 @pytest.mark.parametrize("argv", [["train"], ["review-import", "review.csv"]])
 def test_training_commands_outside_a_checkout_say_so(argv, capsys, monkeypatch):
     monkeypatch.setattr(checkout, "find_checkout", lambda cwd=None: None)
