@@ -17,6 +17,20 @@ Steps, in order (each exists for a reason seen in the data):
    (``resources/slang_id.json``, e.g. ``yg`` → ``yang``, ``gk`` → ``tidak``).
 8. Names of political figures and parties become ``tokohpolitik`` / ``partaipolitik``, so that a name frequent in one
    label's training data does not become evidence for that label.
+
+Version 2 changed four steps, each after a false flag seen on real posts:
+
+* slang is mapped in context: fixed phrases keep their words (``terima kasih`` stayed ``terima beri`` in version 1,
+  which read like a hand-out);
+* emoji are found with the ``emoji`` library, so a flag, a keycap or a ZWJ family is one token, not three;
+* a URL keeps its domain as a token (``httpurl situs_kompas_com``): *where* a link points is evidence, its path is not;
+* e-mail addresses become ``emailaddr`` instead of turning their domain into a mention.
+
+Version 1 is kept, behind ``version="1"``, only for the shipped transformer trained with it; a model directory names
+its version and :class:`~pilkada_nlp.models.classifier.Classifier` normalises with it.
+
+:func:`has_evidence` says whether a normalised post holds any word that could support a flag (greetings, thanks,
+one-word replies, numbers and emoji alone do not): the classifier never flags a post without evidence.
 """
 
 from __future__ import annotations
@@ -28,17 +42,24 @@ from functools import lru_cache
 from importlib import resources
 
 #: Bump whenever the output of :func:`normalize` changes for any input.
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "2"
+#: Versions :func:`normalize` can still produce (models record theirs).
+SUPPORTED_VERSIONS = ("1", "2")
 
 URL_TOKEN = "httpurl"
 USER_TOKEN = "@user"
 MONEY_TOKEN = "nominaluang"
 FIGURE_TOKEN = "tokohpolitik"
 PARTY_TOKEN = "partaipolitik"
+EMAIL_TOKEN = "emailaddr"
+DOMAIN_PREFIX = "situs_"
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b(?:bit\.ly|t\.co|s\.id|wa\.me|tinyurl\.com)/\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\w+")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([^/?#:\s]+)", re.IGNORECASE)
+_NON_WORD = re.compile(r"\W+")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
@@ -48,6 +69,8 @@ _MONEY = re.compile(
 # Pictographs, symbols and flags; variation selectors and zero-width joiners are dropped beforehand.
 _EMOJI = re.compile(r"([\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF])\1*")
 _EMOJI_JOINERS = re.compile(r"[\u200d\ufe0e\ufe0f\U0001F3FB-\U0001F3FF]")
+#: Presentation selectors and skin tones: dropped from an emoji sequence so 👍🏽 and 👍 are one feature.
+_EMOJI_VARIANTS = re.compile(r"[\ufe0e\ufe0f\U0001F3FB-\U0001F3FF]")
 _REDUPLICATION = re.compile(r"\b([^\W\d_]{3,})2\b")
 _TOKEN = re.compile(r"@user|\w+|[^\w\s]")
 _DIGIT = re.compile(r"\d")
@@ -96,12 +119,87 @@ def _split_hashtag(match: re.Match[str]) -> str:
     return " " + _CAMEL.sub(" ", match.group(1)).replace("_", " ") + " "
 
 
-def normalize(text: str) -> str:
+#: Word pairs whose words keep their meaning only together: slang mapping leaves them alone (version 2).
+FIXED_PHRASES = frozenset({("terima", "kasih"), ("kasih", "sayang"), ("pilih", "kasih"), ("kasih", "tahu")})
+
+
+def _map_slang(tokens: list[str]) -> list[str]:
+    """Slang → formal word per token, except inside :data:`FIXED_PHRASES`."""
+    slang = _slang()
+    out = []
+    for i, token in enumerate(tokens):
+        fixed = (i and (tokens[i - 1], token) in FIXED_PHRASES) or (
+            i + 1 < len(tokens) and (token, tokens[i + 1]) in FIXED_PHRASES
+        )
+        out.append(token if fixed else slang.get(token, token))
+    return out
+
+
+def _url_with_domain(match: re.Match[str]) -> str:
+    domain = _DOMAIN.match(match.group(0))
+    name = _NON_WORD.sub("_", domain.group(1).lower()).strip("_") if domain else ""
+    return f" {URL_TOKEN} {DOMAIN_PREFIX}{name} " if name else f" {URL_TOKEN} "
+
+
+def _isolate_emoji(text: str) -> tuple[str, set[str]]:
+    """Put every emoji sequence (flags, keycaps, ZWJ families included) between spaces, without variants."""
+    if text.isascii():
+        return text, set()
+    import emoji  # imported here: most posts are ASCII, and the import costs ~0.1 s
+
+    found: set[str] = set()
+    parts, last = [], 0
+    for item in emoji.emoji_list(text):
+        canonical = _EMOJI_VARIANTS.sub("", item["emoji"]) or item["emoji"]
+        found.add(canonical)
+        parts.extend((text[last : item["match_start"]], f" {canonical} "))
+        last = item["match_end"]
+    parts.append(text[last:])
+    return "".join(parts), found
+
+
+def _tokens_v2(text: str, emoji_found: set[str]) -> list[str]:
+    """Tokens with each emoji sequence whole and runs of one emoji squeezed to one."""
+    tokens: list[str] = []
+    for chunk in text.split():
+        if chunk in emoji_found:
+            if not tokens or tokens[-1] != chunk:
+                tokens.append(chunk)
+        else:
+            tokens.extend(_TOKEN.findall(chunk))
+    return tokens
+
+
+def normalize(text: str, version: str = NORMALIZER_VERSION) -> str:
     """Return the normalised form of one post (see the module docstring for the steps).
 
     The function is total on ``str``: any string, including empty or broken ones, gives a string. Callers validate
-    types first (see :func:`pilkada_nlp.classify`).
+    types first (see :func:`pilkada_nlp.classify`). ``version`` is the one a model was trained with.
     """
+    if version == "1":
+        return _normalize_v1(text)
+    if version != "2":
+        raise ValueError(f"unknown normaliser version {version!r}; supported: {', '.join(SUPPORTED_VERSIONS)}")
+    text = unicodedata.normalize("NFKC", _SURROGATES.sub(" ", text))
+    text, emoji_found = _isolate_emoji(text)
+    if "@" in text:
+        text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
+    if "/" in text or "www" in text:
+        text = _URL.sub(_url_with_domain, text)
+    if "@" in text:
+        text = _MENTION.sub(f" {USER_TOKEN} ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(_split_hashtag, text)
+    text = _REPEATS.sub(r"\1", text.lower())
+    if _DIGIT.search(text):
+        text = _MONEY.sub(f" {MONEY_TOKEN} ", text)
+        text = _REDUPLICATION.sub(r"\1 \1", text)
+    tokens = _map_slang(_tokens_v2(text, emoji_found))
+    return " ".join(_mask_names(" ".join(tokens).split()))
+
+
+def _normalize_v1(text: str) -> str:
+    """Version 1 of :func:`normalize`, unchanged (see the module docstring for why it is kept)."""
     text = unicodedata.normalize("NFKC", _SURROGATES.sub(" ", text))
     if "/" in text or "www" in text:
         text = _URL.sub(f" {URL_TOKEN} ", text)
@@ -117,3 +215,33 @@ def normalize(text: str) -> str:
     slang = _slang()
     tokens = [slang.get(token, token) for token in _TOKEN.findall(text)]
     return " ".join(_mask_names(" ".join(tokens).split()))
+
+
+#: Normalised words that carry no evidence for any flag on their own: greetings, thanks, fillers, one-word replies,
+#: forms of address, pronouns, question words, particles and the placeholders. Written for this project.
+NO_EVIDENCE_WORDS = frozenset("""
+selamat pagi siang sore malam subuh halo hallo hai hi hello hey salam assalamualaikum assalamu alaikum
+waalaikumsalam wassalam permisi met terima kasih makasih thanks thank you tq thx nuhun hatur matur nuwun suwun
+ok oke okey okay sip siap mantap mantul keren bagus setuju sepakat betul benar iya ya yes yup no nope tidak nggak
+enggak bukan up hadir absen nyimak informasi info test tes testing cek check halo2 tertawa lol lucu aamiin amin
+semangat sehat selalu sukses good nice wow oh ah eh hmm loh lho duh aduh astaga pak bapak bu ibu mas mbak bang
+abang kak kakak om tante dik adik bro sis gan agan min admin mimin bos boss bund bunda kang teh akang teteh saya
+aku gue gw kamu lu lo anda kita kami dia beliau mereka kalian semua semuanya kapan dimana di mana siapa apa
+kenapa mengapa bagaimana gimana berapa kok sih dong deh nih tuh lah kah yah ini itu dan atau yang ke dari pada
+untuk juga sudah udah belum lagi saja aja sama dengan buat jadi ada bisa mau akan banget sekali sangat lebih
+kurang terus nanti besok kemarin hari sekarang baru masih the a an of to is and
+""".split()) | {URL_TOKEN, USER_TOKEN, EMAIL_TOKEN, MONEY_TOKEN, FIGURE_TOKEN, PARTY_TOKEN}
+
+
+def has_evidence(normalised: str) -> bool:
+    """Whether a normalised post has a word that could support a flag.
+
+    A post made only of :data:`NO_EVIDENCE_WORDS`, single characters, numbers, punctuation, emoji and link domains
+    holds nothing a patrol officer could act on; classifying it anyway returns the prior of the largest class.
+    """
+    for token in normalised.split():
+        if len(token) < 2 or token in NO_EVIDENCE_WORDS or token.startswith(DOMAIN_PREFIX):
+            continue
+        if any(character.isalpha() for character in token):
+            return True
+    return False

@@ -144,6 +144,21 @@ def test_empty_text_is_benign_with_warning(model, empty):
     assert prediction.warning == "empty text"
 
 
+@pytest.mark.parametrize("text", ["Selamat pagi semua", "Info", "Setuju pak", "Terima kasih Pak, wkwk", "1", "😂"])
+def test_no_evidence_no_flag(model, text):
+    """A post with nothing to act on is benign even where the model's scores would flag it (issue: generalise)."""
+    strict = load_model(model.path)
+    original = dict(strict.thresholds)
+    try:
+        strict.thresholds.update({label: 0.0 for label in strict.thresholds})  # every label would flag
+        prediction = classify(text, model=strict)
+        assert prediction.label == "benign" and prediction.flags == ()
+        assert "no evidence" in prediction.warning
+        assert classify("amplop seratus ribu asal coblos nomor dua", model=strict).flags  # content still flags
+    finally:
+        strict.thresholds.update(original)
+
+
 def test_huge_text_is_truncated_with_warning(model):
     prediction = classify("amplop " * 200_000, model=model)  # 1.4 MB
     assert "truncated" in prediction.warning

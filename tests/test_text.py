@@ -2,13 +2,25 @@
 
 import pytest
 
-from pilkada_nlp.text import FIGURE_TOKEN, MONEY_TOKEN, PARTY_TOKEN, URL_TOKEN, USER_TOKEN, normalize
+from pilkada_nlp.text import (
+    EMAIL_TOKEN,
+    FIGURE_TOKEN,
+    MONEY_TOKEN,
+    PARTY_TOKEN,
+    URL_TOKEN,
+    USER_TOKEN,
+    has_evidence,
+    normalize,
+)
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("Cek https://t.co/AbC123 dan www.kpu.go.id", f"cek {URL_TOKEN} dan {URL_TOKEN}"),
+        ("Cek https://t.co/AbC123 dan www.kpu.go.id", f"cek {URL_TOKEN} situs_t_co dan {URL_TOKEN} situs_kpu_go_id"),
+        ("kirim ke budi.s@mail.co.id ya", f"kirim ke {EMAIL_TOKEN} ya"),
+        ("Terima kasih Pak, kasih sayang", "terima kasih pak , kasih sayang"),
+        ("kasih duit", "beri duit"),
         ("@bawaslu_ri tolong cek", f"{USER_TOKEN} tolong cek"),
         ("#PilkadaDamai2024", "pilkada damai 2024"),
         ("mantappp bangettt", "mantap banget"),
@@ -26,6 +38,31 @@ def test_normalize_cases(raw, expected):
 
 def test_emoji_are_kept_as_single_tokens():
     assert normalize("wkwk😂😂😂mantap") == "tertawa 😂 mantap"
+
+
+def test_emoji_sequences_are_one_token_each():
+    """Flags, keycaps and ZWJ families are single emoji to a reader; skin tones don't make a new feature."""
+    assert normalize("🇮🇩🇮🇩 1️⃣ 👨‍👩‍👧 👍🏽") == "🇮🇩 1⃣ 👨\u200d👩\u200d👧 👍"
+
+
+def test_version_1_is_still_available_for_models_trained_with_it():
+    text = "Terima kasih, cek https://t.co/x 🇮🇩 budi@mail.com"
+    assert normalize(text, "1") == f"terima beri , cek {URL_TOKEN} 🇮 🇩 budi {USER_TOKEN} . com"
+    assert normalize(text, "1") != normalize(text)
+    with pytest.raises(ValueError, match="unknown normaliser version"):
+        normalize(text, "0")
+
+
+@pytest.mark.parametrize("text", ["Selamat pagi semua", "Info", "a", "1", "test", "Setuju pak", "Terima kasih Pak, wkwk",
+                                  "😂😂", "@user @user", "?!", "https://t.co/x", "Rp50.000"])
+def test_contentless_posts_have_no_evidence(text):
+    assert not has_evidence(normalize(text))
+
+
+@pytest.mark.parametrize("text", ["amplop 50rb asal coblos 2", "surat suara sudah dicoblos", "usir pendatang",
+                                  "Bawaslu terima laporan"])
+def test_posts_with_content_have_evidence(text):
+    assert has_evidence(normalize(text))
 
 
 def test_fancy_unicode_fonts_become_plain_letters():

@@ -50,11 +50,35 @@ def surface_only_macro_f1(train: pd.DataFrame, test: pd.DataFrame) -> float:
     return float(f1_score(test["label"], model.predict(surface_features(test["raw_text"])), average="macro"))
 
 
-def authored_vs_real_auc(authored: pd.Series, real: pd.Series, seed: int = 0) -> float:
-    """Cross-validated ROC AUC of telling authored from real posts by surface features (0.5 = indistinguishable)."""
+def _authored_probability(authored: pd.Series, real: pd.Series, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold P(authored | surface features) for authored then real texts, and the 0/1 truth."""
     texts = pd.concat([authored, real], ignore_index=True)
     y = np.r_[np.ones(len(authored)), np.zeros(len(real))]
     model = HistGradientBoostingClassifier(max_iter=200, random_state=seed)
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-    scores = cross_val_predict(model, surface_features(texts), y, cv=folds, method="predict_proba")[:, 1]
+    return cross_val_predict(model, surface_features(texts), y, cv=folds, method="predict_proba")[:, 1], y
+
+
+def authored_vs_real_auc(authored: pd.Series, real: pd.Series, seed: int = 0) -> float:
+    """Cross-validated ROC AUC of telling authored from real posts by surface features (0.5 = indistinguishable)."""
+    scores, y = _authored_probability(authored, real, seed)
     return float(roc_auc_score(y, scores))
+
+
+#: Smallest weight an authored post keeps: even one that looks nothing like a real post still teaches its label.
+MIN_AUTHORED_WEIGHT = 0.02
+
+
+def authored_weights(authored: pd.Series, real: pd.Series, seed: int = 0) -> tuple[np.ndarray, float]:
+    """Importance weights for authored posts, and the authored-vs-real AUC once they are applied.
+
+    Weight = P(real | surface) / P(authored | surface) × n_authored / n_real (the density ratio that makes the
+    weighted authored posts look like the real ones to the surface classifier), clipped to
+    [:data:`MIN_AUTHORED_WEIGHT`, 1]: posts whose surface is typical of real posts keep full weight, posts that only
+    an author would write count less. The weighted AUC says how much surface signal is left for a model to learn.
+    """
+    scores, y = _authored_probability(authored, real, seed)
+    p = np.clip(scores[: len(authored)], 1e-4, 1 - 1e-4)
+    weights = np.clip((1 - p) / p * len(authored) / len(real), MIN_AUTHORED_WEIGHT, 1.0)
+    weighted_auc = roc_auc_score(y, scores, sample_weight=np.r_[weights, np.ones(len(real))])
+    return weights, float(weighted_auc)

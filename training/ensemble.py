@@ -24,7 +24,6 @@ import pilkada_nlp
 from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import available_models, resolve
 from pilkada_nlp.models.manifest import MANIFEST, sha256_of, write_manifest
-from pilkada_nlp.text import NORMALIZER_VERSION
 from training.evaluate import bootstrap_difference, split_metrics
 from training.train_linear import decide, read_split, tune_thresholds
 
@@ -84,7 +83,7 @@ def build(members: list[str], weights: list[float], corpus: Path, out: Path, nam
         "version": pilkada_nlp.__version__,
         "backend": "ensemble",
         "labels": list(LABELS),
-        "normalizer_version": NORMALIZER_VERSION,
+        "normalizer_version": "per-member",  # the ensemble reads raw text; each member normalises its own way
         "temperature": 1.0,
         "thresholds": result["thresholds"],
         "batch_size": min(int(m.metadata.get("batch_size", 2048)) for m in models),

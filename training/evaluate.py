@@ -93,3 +93,48 @@ def bootstrap_difference(y_true, predicted_a, predicted_b, *, resamples: int = 1
     low, high = np.percentile(differences, [2.5, 97.5])
     return {"difference": round(float(macro(everything, a) - macro(everything, b)), 4),
             "ci95": [round(float(low), 4), round(float(high), 4)], "resamples": resamples}
+
+
+def ranking_metrics(y_true, non_benign_score) -> dict:
+    """ROC AUC and average precision of "non-benign vs benign" ranked by ``non_benign_score`` (1 − P(benign)).
+
+    Threshold-free: they say whether the model puts the posts that need action above the ones that don't, whatever
+    the shipped thresholds. ``None`` when one side is empty; the counts say how much each number rests on.
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    positive = np.asarray(list(y_true)) != BENIGN
+    if positive.all() or not positive.any():
+        return {"roc_auc": None, "average_precision": None, "positives": int(positive.sum())}
+    return {"roc_auc": round(float(roc_auc_score(positive, non_benign_score)), 4),
+            "average_precision": round(float(average_precision_score(positive, non_benign_score)), 4),
+            "positives": int(positive.sum())}
+
+
+def suite_metrics(cases: pd.DataFrame, predicted) -> dict:
+    """Functional-suite results: per functionality the pass rate, then the summary the targets are stated in.
+
+    A benign case passes when it is not flagged; a non-benign case passes when it is flagged at all (``flag_pass``)
+    and, stricter, when it gets its own label (``exact_pass``). A patrol officer reviews any flag, so the targets use
+    ``flag_pass``.
+    """
+    scored = cases.assign(predicted=np.asarray(list(predicted)))
+    scored["flag_pass"] = np.where(scored["label"] == BENIGN, scored["predicted"] == BENIGN,
+                                   scored["predicted"] != BENIGN)
+    scored["exact_pass"] = scored["predicted"] == scored["label"]
+    per = {
+        name: {"label": part["label"].iloc[0], "n": len(part), "flag_pass": round(float(part["flag_pass"].mean()), 4),
+               "exact_pass": round(float(part["exact_pass"].mean()), 4)}
+        for name, part in scored.groupby("functionality", sort=True)
+    }
+    benign = scored["label"] == BENIGN
+    hate = scored["label"] == "hate_speech"
+    return {
+        "n": len(scored),
+        "benign_false_flag_rate": round(float(1 - scored.loc[benign, "flag_pass"].mean()), 4),
+        "non_benign_flag_recall": round(float(scored.loc[~benign, "flag_pass"].mean()), 4),
+        "non_benign_exact_recall": round(float(scored.loc[~benign, "exact_pass"].mean()), 4),
+        "hate_flag_recall": round(float(scored.loc[hate, "flag_pass"].mean()), 4) if hate.any() else None,
+        "macro_f1": label_metrics(scored["label"], scored["predicted"])["macro_f1"],
+        "functionalities": per,
+    }

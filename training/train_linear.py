@@ -5,10 +5,11 @@
 Recipe (every choice made on the validation split only; the test splits are scored once, at the end):
 1. TF-IDF over word 1-2-grams and character 2-5-grams of normalised text (``pilkada_nlp.text.normalize``).
 2. Multinomial logistic regression, balanced class weights; real annotated posts weigh ``real_weight`` times more
-   because they are the deployment domain. ``C`` is picked from ``c_grid`` by validation macro-F1.
+   because they are the deployment domain, and authored posts carry the corpus's surface weight (``weight``). ``C`` is picked from ``c_grid`` by validation macro-F1.
 3. Temperature scaling on validation (one scalar, minimising log-loss) so scores are calibrated probabilities.
 4. Per-label thresholds on validation, by coordinate ascent on macro-F1 of the full decision rule.
-5. Test and real-test metrics, with a majority-class baseline, go into the manifest.
+5. Test, real-test and held-out-pool metrics, with a majority-class baseline, go into the manifest (the
+   out-of-source benchmark, ``benchmarks/generalisation.py``, adds the functional suite and leave-one-source-out).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class LinearConfig:
     seed: int = 13
     c_grid: tuple[float, ...] = (1.0, 4.0)
     real_weight: float = 2.0
+    #: Use the corpus's surface weights for authored posts (``training.audit.authored_weights``).
+    surface_weights: bool = True
     max_iter: int = 300
     features: FeatureConfig = field(default_factory=FeatureConfig)
 
@@ -93,43 +96,69 @@ def tune_thresholds(probabilities: np.ndarray, y_true: np.ndarray, rounds: int =
     return thresholds
 
 
-def train(config: LinearConfig) -> dict:
-    """Fit, calibrate, tune, evaluate and save; returns the manifest."""
-    start = time.perf_counter()
-    corpus = Path(config.corpus)
-    splits = {name: read_split(corpus, name) for name in ("train", "validation", "test", "real_test")}
-    normalised = {name: [normalize(t) for t in frame["text"]] for name, frame in splits.items()}
+@dataclass
+class FittedLinear:
+    """What :func:`fit` returns: the backend and its calibration, ready to score or save."""
+
+    backend: LinearBackend
+    temperature: float
+    thresholds: dict[str, float]
+    c: float
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """Calibrated probabilities of raw texts, columns in ``LABELS`` order."""
+        return softmax(self.backend.logits([normalize(t) for t in texts]) / self.temperature)
+
+
+def row_weights(train: pd.DataFrame, config: LinearConfig) -> np.ndarray:
+    """Real annotated posts count more (the deployment domain), authored posts that read unlike real ones less (the
+    corpus's ``weight``); then each label gets the same total weight (balanced classes)."""
+    y = train["label"].map({label: i for i, label in enumerate(LABELS)}).to_numpy()
+    weights = np.where(train["origin"].str.startswith("annotated"), config.real_weight, 1.0)
+    if config.surface_weights:
+        weights = weights * train["weight"].to_numpy()
+    totals = np.bincount(y, weights=weights, minlength=len(LABELS))
+    return weights * (weights.sum() / (len(LABELS) * totals))[y]
+
+
+def fit(train: pd.DataFrame, validation: pd.DataFrame, config: LinearConfig) -> FittedLinear:
+    """Steps 1-4 of the recipe: features and C chosen, temperature and thresholds tuned, on these two frames only."""
     label_index = {label: i for i, label in enumerate(LABELS)}
-    y = {name: frame["label"].map(label_index).to_numpy() for name, frame in splits.items()}
-
-    features = NgramFeatures(config.features).fit(normalised["train"])
-    X = {name: features.transform(texts) for name, texts in normalised.items()}
-    train = splits["train"]
-    counts = np.bincount(y["train"], minlength=len(LABELS))
-    weights = (len(train) / (len(LABELS) * counts))[y["train"]]
-    weights = weights * np.where(train["origin"].str.startswith("annotated"), config.real_weight, 1.0)
-
+    texts = {"train": [normalize(t) for t in train["text"]], "validation": [normalize(t) for t in validation["text"]]}
+    y = {"train": train["label"].map(label_index).to_numpy(), "validation": validation["label"].map(label_index).to_numpy()}
+    features = NgramFeatures(config.features).fit(texts["train"])
+    X = {name: features.transform(values) for name, values in texts.items()}
+    weights = row_weights(train, config)
     best = None
     for c in config.c_grid:
         model = LogisticRegression(C=c, max_iter=config.max_iter, random_state=config.seed)
         model.fit(X["train"], y["train"], sample_weight=weights)
         predicted = np.array(LABELS)[model.predict(X["validation"])]
-        f1 = label_metrics(splits["validation"]["label"], predicted)["macro_f1"]
+        f1 = label_metrics(validation["label"], predicted)["macro_f1"]
         print(f"C={c}: validation macro-F1 (argmax) {f1:.4f}", flush=True)
         if best is None or f1 > best[0]:
             best = (f1, c, model)
     _, c, model = best
-
     backend = LinearBackend(list(LABELS), features, model.coef_, model.intercept_)
-    logits = {name: backend.logits(texts) for name, texts in normalised.items()}
-    temperature = fit_temperature(logits["validation"], y["validation"])
-    probabilities = {name: softmax(values / temperature) for name, values in logits.items()}
-    truth = {name: frame["label"].to_numpy() for name, frame in splits.items()}
-    thresholds = tune_thresholds(probabilities["validation"], truth["validation"])
+    temperature = fit_temperature(backend.logits(texts["validation"]), y["validation"])
+    probabilities = softmax(backend.logits(texts["validation"]) / temperature)
+    thresholds = tune_thresholds(probabilities, validation["label"].to_numpy())
+    return FittedLinear(backend, temperature, thresholds, c)
+
+
+def train(config: LinearConfig) -> dict:
+    """Fit, calibrate, tune, evaluate and save; returns the manifest."""
+    start = time.perf_counter()
+    corpus = Path(config.corpus)
+    splits = {name: read_split(corpus, name) for name in ("train", "validation", "test", "real_test", "heldout_pool")}
+    fitted = fit(splits["train"], splits["validation"], config)
+    backend, temperature, thresholds, c = fitted.backend, fitted.temperature, fitted.thresholds, fitted.c
+    probabilities = {name: fitted.probabilities(list(frame["text"])) for name, frame in splits.items()}
+    train = splits["train"]
 
     metrics = {}
     majority = train["label"].mode()[0]
-    for name in ("validation", "test", "real_test"):
+    for name in ("validation", "test", "real_test", "heldout_pool"):
         metrics[name] = split_metrics(splits[name], decide(probabilities[name], thresholds), majority)
         print(f"{name}: macro-F1 {metrics[name]['macro_f1']}, flags {metrics[name]['flags']}", flush=True)
 
@@ -173,8 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--c-grid", type=float, nargs="+", default=list(defaults.c_grid))
     parser.add_argument("--real-weight", type=float, default=defaults.real_weight)
+    parser.add_argument("--no-surface-weights", dest="surface_weights", action="store_false",
+                        help="give every authored post weight 1 instead of the corpus's surface weight")
     args = parser.parse_args(argv)
-    config = LinearConfig(args.corpus, args.out, args.name, args.seed, tuple(args.c_grid), args.real_weight)
+    config = LinearConfig(args.corpus, args.out, args.name, args.seed, tuple(args.c_grid), args.real_weight,
+                          surface_weights=args.surface_weights)
     manifest = train(config)
     print(json.dumps({name: manifest["metrics"][name]["macro_f1"] for name in manifest["metrics"]}))
     return 0

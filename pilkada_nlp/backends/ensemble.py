@@ -4,8 +4,9 @@ An ensemble directory holds only a ``model.json``. Its ``members`` name other mo
 relative to the ensemble's) with a weight and the sha256 of the member's own ``model.json``, so a member that is
 retrained or swapped after the ensemble was tuned is refused rather than silently mixed with stale thresholds.
 
-Each member keeps its own normaliser check, temperature and backend; the ensemble returns the log of the mean
-probability, so the classifier's softmax (temperature 1) gives back exactly that mean, and its own thresholds,
+The ensemble reads raw text (``takes_raw_text``): each member normalises it with the normaliser version it was
+trained with, so members of different versions can be mixed. Each member keeps its own temperature and backend; the
+ensemble returns the log of the mean probability, so the classifier's softmax (temperature 1) gives back exactly that mean, and its own thresholds,
 tuned on validation for the mixture, decide the flags.
 """
 
@@ -18,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from pilkada_nlp.backends.occlusion import explain_by_occlusion
-from pilkada_nlp.models.classifier import softmax
 from pilkada_nlp.models.manifest import MANIFEST, ModelFileError, sha256_of
 
 
@@ -26,6 +26,7 @@ class EnsembleBackend:
     """Log of the weighted mean of member probabilities, one column per label in ``labels`` order."""
 
     name = "ensemble"
+    takes_raw_text = True
 
     def __init__(self, labels: list[str], members: list[tuple[Any, float]]) -> None:
         if not members:
@@ -51,11 +52,10 @@ class EnsembleBackend:
         return cls(manifest["labels"], members)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Weighted mean of the members' calibrated probabilities for (normalised) texts."""
+        """Weighted mean of the members' calibrated probabilities for raw texts."""
         total = np.zeros((len(texts), len(self.labels)))
         for (member, weight), columns in zip(self.members, self.columns):
-            logits = member.backend.logits(texts).astype(np.float64)
-            total += weight * softmax(logits / member.temperature)[:, columns]
+            total += weight * member._probabilities([member._normalize(text) for text in texts])[:, columns]
         return total / self.total_weight
 
     def logits(self, texts: list[str]) -> np.ndarray:

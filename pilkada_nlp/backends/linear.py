@@ -64,6 +64,19 @@ def _tfidf(columns: list[int], indptr: list[int], idf: np.ndarray) -> sp.csr_mat
     return matrix
 
 
+def _fit_tfidf(texts: list[str], analyzer: dict, min_df: int, max_features: int) -> tuple[list[str], np.ndarray]:
+    """The ``max_features`` most frequent terms (ties by term) with ``min_df``, and their IDF, in sorted term order."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    counts = CountVectorizer(lowercase=False, min_df=min_df, dtype=np.int64, **analyzer)
+    frequencies = np.asarray(counts.fit_transform(texts).sum(axis=0)).ravel()
+    terms = counts.get_feature_names_out()
+    keep = np.lexsort((terms, -frequencies))[:max_features]  # last key first: frequency, then the term
+    vocabulary = sorted(terms[keep].tolist())
+    tfidf = TfidfVectorizer(lowercase=False, sublinear_tf=True, dtype=np.float32, vocabulary=vocabulary, **analyzer)
+    return vocabulary, tfidf.fit(texts).idf_
+
+
 class NgramFeatures:
     """Word and character TF-IDF features, concatenated. ``fit`` learns vocabularies and IDF; ``transform`` applies them.
 
@@ -81,16 +94,17 @@ class NgramFeatures:
         self._cache_size = cache_size
 
     def fit(self, texts: list[str]) -> NgramFeatures:
-        """Choose vocabularies and IDF weights with scikit-learn (imported here: only training needs it)."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        """Choose vocabularies and IDF weights with scikit-learn (imported here: only training needs it).
 
+        The ``max_*_features`` most frequent terms are kept, ties broken by the term itself: scikit-learn breaks them
+        by a SIMD argsort whose order differs between CPUs, which made retrains differ from machine to machine.
+        """
         c = self.config
-        common = {"lowercase": False, "sublinear_tf": True, "dtype": np.float32, "min_df": c.min_df}
-        word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(c.word_ngrams),
-                               max_features=c.max_word_features, **common).fit(texts)
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(c.char_ngrams),
-                               max_features=c.max_char_features, **common).fit(texts)
-        self._set(word.get_feature_names_out().tolist(), word.idf_, char.get_feature_names_out().tolist(), char.idf_)
+        word_terms, word_idf = _fit_tfidf(texts, {"analyzer": "word", "token_pattern": r"\S+",
+                                                  "ngram_range": tuple(c.word_ngrams)}, c.min_df, c.max_word_features)
+        char_terms, char_idf = _fit_tfidf(texts, {"analyzer": "char_wb", "ngram_range": tuple(c.char_ngrams)},
+                                          c.min_df, c.max_char_features)
+        self._set(word_terms, word_idf, char_terms, char_idf)
         return self
 
     def _set(self, word_terms: list[str], word_idf, char_terms: list[str], char_idf) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pilkada_nlp.models.classifier import Classifier
 from pilkada_nlp.models.manifest import MANIFEST, ModelFileError, read_manifest
-from pilkada_nlp.text import NORMALIZER_VERSION
+from pilkada_nlp.text import SUPPORTED_VERSIONS
 
 DEFAULT_MODEL = "default"
 SHIPPED_DIR = Path(__file__).parent
@@ -73,12 +73,12 @@ def _member_directory(member: str | Path, ensemble: Path) -> Path:
 @lru_cache(maxsize=8)
 def _load(directory: Path, quantize: str | None = None) -> Classifier:
     manifest = read_manifest(directory)
-    if manifest.get("normalizer_version") != NORMALIZER_VERSION:
+    backend_name = manifest.get("backend")
+    if backend_name != "ensemble" and manifest.get("normalizer_version") not in SUPPORTED_VERSIONS:
         raise ModelFileError(
             f"{directory}: trained with normaliser version {manifest.get('normalizer_version')!r}, "
-            f"this package has {NORMALIZER_VERSION!r}; retrain the model or install the matching pilkada-nlp"
+            f"this package supports {', '.join(SUPPORTED_VERSIONS)}; retrain the model or install the matching pilkada-nlp"
         )
-    backend_name = manifest.get("backend")
     if backend_name == "linear":
         from pilkada_nlp.backends.linear import LinearBackend
 

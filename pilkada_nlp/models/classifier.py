@@ -1,5 +1,5 @@
 """``Classifier``: a loaded model. It normalises text, asks its backend for logits, and does all post-processing
-(calibration, thresholds, the primary-label rule) in one place, whatever the backend."""
+(calibration, thresholds, the primary-label rule, the minimum-evidence rule) in one place, whatever the backend."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import numpy as np
 from pilkada_nlp.inputs import EMPTY_WARNING, as_text_list, check_text
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.predictions import Prediction
-from pilkada_nlp.text import normalize
+from pilkada_nlp.text import has_evidence, normalize
+
+#: Warning of a post that holds no word that could support a flag (see :func:`pilkada_nlp.text.has_evidence`).
+NO_EVIDENCE_WARNING = "no evidence: nothing in the text could support a flag"
 
 
 class Backend(Protocol):
@@ -45,6 +48,10 @@ class Classifier:
     Decision rule: a non-benign label is a *flag* when its probability reaches its threshold (tuned on validation data
     and stored in the manifest). The primary label is the flag with the highest probability, or ``benign`` when there
     is none. Thresholds are the knob a patrol team turns to trade false flags against missed posts.
+
+    Minimum evidence: a post with no informative word (greetings, thanks, one-word replies, numbers, emoji) is never
+    flagged, whatever its scores: on such a text a model can only return the prior of its largest flagged class.
+    It gets ``benign`` and :data:`NO_EVIDENCE_WARNING`.
     """
 
     def __init__(self, backend: Backend, metadata: dict[str, Any], path: Path | None = None) -> None:
@@ -57,6 +64,8 @@ class Classifier:
             label: float(metadata.get("thresholds", {}).get(label, 0.5)) for label in self.labels if label != BENIGN
         }
         self.batch_size = int(metadata.get("batch_size", 2048))
+        #: Backends such as the ensemble take raw text: each member normalises with its own version.
+        self.normalizer_version = None if getattr(backend, "takes_raw_text", False) else metadata["normalizer_version"]
 
     def __repr__(self) -> str:
         return f"Classifier(name={self.metadata.get('name')!r}, backend={self.metadata.get('backend')!r})"
@@ -66,7 +75,7 @@ class Classifier:
         """Calibrated probabilities, shape ``(n, len(labels))``, rows summing to 1."""
         items, _ = as_text_list(texts)
         clean = [check_text(value, i)[0] for i, value in enumerate(items)]
-        return self._probabilities(clean)
+        return self._probabilities([self._normalize(text) for text in clean])
 
     def predict(self, texts: object) -> list[str]:
         """The primary label of each text (see the class docstring for the rule)."""
@@ -83,27 +92,35 @@ class Classifier:
         check_explain_top(explain_top)
         items, single = as_text_list(texts)
         checked = [check_text(value, i) for i, value in enumerate(items)]
-        texts_ = [text for text, _ in checked]
-        probabilities = self._probabilities(texts_)
+        inputs = [self._normalize(text) for text, _ in checked]
+        probabilities = self._probabilities(inputs)
         predictions = []
-        for (text, warning), row in zip(checked, probabilities):
-            predictions.append(self._prediction(text, row, warning, explain, explain_top))
+        for (text, warning), model_input, row in zip(checked, inputs, probabilities):
+            predictions.append(self._prediction(text, model_input, row, warning, explain, explain_top))
         return predictions[0] if single else predictions
 
-    def _probabilities(self, texts: list[str]) -> np.ndarray:
-        out = np.empty((len(texts), len(self.labels)), dtype=np.float64)
-        for start in range(0, len(texts), self.batch_size):
-            batch = [normalize(text) for text in texts[start : start + self.batch_size]]
+    def _normalize(self, text: str) -> str:
+        """What the backend reads: the text normalised with the model's version, or as is for raw-text backends."""
+        return text if self.normalizer_version is None else normalize(text, self.normalizer_version)
+
+    def _probabilities(self, inputs: list[str]) -> np.ndarray:
+        """Calibrated probabilities of backend inputs (see :meth:`_normalize`), in batches."""
+        out = np.empty((len(inputs), len(self.labels)), dtype=np.float64)
+        for start in range(0, len(inputs), self.batch_size):
+            batch = inputs[start : start + self.batch_size]
             logits = self.backend.logits(batch).astype(np.float64)
             out[start : start + len(batch)] = softmax(logits / self.temperature)
         return out
 
-    def _prediction(self, text: str, row: np.ndarray, warning: str | None, explain: bool,
+    def _prediction(self, text: str, model_input: str, row: np.ndarray, warning: str | None, explain: bool,
                     explain_top: int) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
         if warning and EMPTY_WARNING in warning:
             flags: list[str] = []
+        elif not has_evidence(normalize(text)):
+            flags = []
+            warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:
             flags = sorted(
                 (label for label, threshold in self.thresholds.items() if scores[label] >= threshold),
@@ -112,7 +129,7 @@ class Classifier:
         label = flags[0] if flags else BENIGN
         explanation = None
         if explain:
-            pairs = [] if not text.strip() else self.backend.explain(normalize(text), self.labels.index(label),
+            pairs = [] if not text.strip() else self.backend.explain(model_input, self.labels.index(label),
                                                                       explain_top)
             explanation = tuple(pairs)
         return Prediction(label, scores[label], scores, tuple(flags), explanation, warning)

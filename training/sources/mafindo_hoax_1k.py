@@ -74,12 +74,29 @@ def _keep(claim: str, keep_descriptions: bool) -> bool:
     return content_length(claim) >= MIN_CLAIM_CHARS and (keep_descriptions or not DESCRIPTION.search(claim))
 
 
-def load(data_dir: Path, keep_descriptions: bool = False) -> pd.DataFrame:
-    """Load the claims; the row key is ``content`` as read.
+#: "Hasil periksa fakta <checker>." opens every conclusion: a byline, not part of the debunk.
+CHECKER_BYLINE = re.compile(r"^\s*hasil\s+periksa\s+fakta\b[^.\n]*[.\n]", re.IGNORECASE)
 
+
+def extract_debunk(raw: str) -> str:
+    """The checker's conclusion without its byline: a debunk that restates the claim, so ``benign`` (fact_check)."""
+    return normalize_whitespace(mask_identifiers(strip_verdict_tags(CHECKER_BYLINE.sub("", repair_text(raw)))))
+
+
+def load(data_dir: Path, keep_descriptions: bool = False) -> pd.DataFrame:
+    """Load the claims (``hoax``; row key ``content`` as read) and the checkers' conclusions (``benign``).
+
+    The conclusions are within-source negatives: the same archive, topic and claim, written as a debunk. Without
+    them every row of this source is a hoax, and the source's style stands in for the label. Each one restates its
+    claim, so the corpus builder's near-duplicate grouping keeps a claim and its debunk in the same split.
     ``keep_descriptions=True`` also keeps rows that are a checker's description of the post (about 200 of 1,000).
     """
-    df = pd.read_csv(Path(data_dir) / FILE, dtype={"content": str}, keep_default_na=False)
+    df = pd.read_csv(Path(data_dir) / FILE, dtype={"content": str, "conclusion": str}, keep_default_na=False)
     claims = df["content"].map(extract_claim)
     claims = claims.where(claims.map(lambda claim: _keep(claim, keep_descriptions)), "")
-    return build_frame(SOURCE, df["content"], claims, [LABEL] * len(df))
+    debunks = df["conclusion"].map(extract_debunk)
+    debunks = debunks.where(debunks.map(content_length) >= MIN_CLAIM_CHARS, "")
+    return pd.concat([
+        build_frame(SOURCE, df["content"], claims, [LABEL] * len(df)),
+        build_frame(SOURCE, df["conclusion"], debunks, ["benign"] * len(df), ["fact_check"] * len(df)),
+    ], ignore_index=True)

@@ -55,11 +55,36 @@ def extract_claim(raw: str) -> str:
     return strip_wrapping_quotes(normalize_whitespace(mask_identifiers(text)))
 
 
+#: A debunk left in ``HOAX_TEXT`` is kept as a ``benign`` fact-check only if it has this much text of its own.
+MIN_DEBUNK_CHARS = 80
+#: Key prefix of debunk rows: they come from the same raw field as the claim, so the key must differ.
+DEBUNK_KEY_PREFIX = "debunk:"
+
+
+def extract_debunk(raw: str) -> str:
+    """The fact-checker's text after the first debunk marker ("" when there is none): a ``benign`` fact-check."""
+    text = repair_text(raw)
+    marker = DEBUNK_MARKERS.search(text)
+    if not marker:
+        return ""
+    debunk = PLACEHOLDER.sub(" ", strip_verdict_tags(text[marker.end() :]))
+    return normalize_whitespace(mask_identifiers(debunk)).strip(" :=-")
+
+
 def load(data_dir: Path) -> pd.DataFrame:
-    """Load the three topic files; the row key is ``HOAX_TEXT`` as read."""
+    """Load the three topic files: claims (``hoax``, row key ``HOAX_TEXT`` as read) and the debunks left in them.
+
+    The debunks are within-source negatives (see ``mafindo_hoax_1k``): same archive and topic, written as a debunk.
+    """
     frames = [pd.read_csv(Path(data_dir) / f, dtype=str, keep_default_na=False) for f in FILES]
     df = pd.concat(frames, ignore_index=True)
     claims = df["HOAX_TEXT"].map(extract_claim)
     claims = claims.where(claims.map(content_length) >= MIN_CLAIM_CHARS, "")  # empty text: dropped
     subtypes = df["LLM_CATEGORY"].str.strip().replace("", None)
-    return build_frame(SOURCE, df["HOAX_TEXT"], claims, [LABEL] * len(df), subtypes)
+    debunks = df["HOAX_TEXT"].map(extract_debunk)
+    debunks = debunks.where(debunks.map(content_length) >= MIN_DEBUNK_CHARS, "")
+    return pd.concat([
+        build_frame(SOURCE, df["HOAX_TEXT"], claims, [LABEL] * len(df), subtypes),
+        build_frame(SOURCE, DEBUNK_KEY_PREFIX + df["HOAX_TEXT"], debunks, ["benign"] * len(df),
+                    ["fact_check"] * len(df)),
+    ], ignore_index=True)
