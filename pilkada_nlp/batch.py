@@ -306,7 +306,7 @@ def score_file(
 
         for index, scored in _score_chunks(todo(), text_column, classifier, jobs):
             scored = flag_rows(scored, read_errors.pop(index))
-            summary.add(scored, text_out, first_row=state["rows"])
+            summary.add(scored, text_out, rows_before=state["rows"])
             writer.write(index, scored)
             state.update(parts=index + 1, rows=state["rows"] + len(scored), summary=summary.to_dict())
             _write_state(writer.work_dir, state)

@@ -71,8 +71,8 @@ class Summary:
     histograms: dict[str, list[int]] = field(default_factory=lambda: {label: [0] * BINS for label in LABELS})
     top: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, scored: pd.DataFrame, text_column: str, first_row: int) -> None:
-        """Count one scored chunk (output of :func:`pilkada_nlp.score_dataframe`) that follows ``first_row`` rows."""
+    def add(self, scored: pd.DataFrame, text_column: str, rows_before: int) -> None:
+        """Count one scored chunk (output of :func:`pilkada_nlp.score_dataframe`) that follows ``rows_before`` rows."""
         self.rows += len(scored)
         failed = scored["error"].notna().to_numpy()
         self.errors += int(failed.sum())
@@ -90,7 +90,7 @@ class Summary:
             counts, _ = np.histogram(values, bins=BINS, range=(0.0, 1.0))
             self.histograms[label] = [a + int(b) for a, b in zip(self.histograms[label], counts)]
         if self.top_n:
-            rows = scored.assign(_row=np.arange(first_row + 1, first_row + len(scored) + 1))
+            rows = scored.assign(_row=np.arange(rows_before + 1, rows_before + len(scored) + 1))
             best = rows[~failed & (scored["flags"].fillna("") != "").to_numpy()].nlargest(self.top_n, "score")
             new = [
                 {"row": int(row), "label": label, "score": float(score), "flags": flag,
