@@ -139,7 +139,7 @@ class Table:
                 yield pair
         except (InputFileError, ImportError):
             raise
-        except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+        except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError, csv.Error) as error:
             raise InputFileError(
                 f"{self.path}: cannot read the file (truncated or corrupt?): {_one_line(error)}"
             ) from None
@@ -247,7 +247,7 @@ def open_table(path: str | Path, *, encoding: str | None = None) -> Table:
         return opener(path, fmt, encoding)
     except (InputFileError, ImportError):
         raise
-    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError, csv.Error) as error:
         raise InputFileError(f"{path}: cannot read the file (truncated or corrupt?): {_one_line(error)}") from None
 
 

@@ -215,3 +215,11 @@ def test_the_progress_total_counts_rows_not_lines(tmp_path):
     posts = "".join(f'{i},"line one\nline two\nline ""three""",x\n' for i in range(50))
     (tmp_path / "in.csv").write_text("id,text,author\n" + posts, encoding="utf-8")
     assert open_table(tmp_path / "in.csv").total_rows == 50  # not 150 physical lines
+
+
+def test_a_post_longer_than_the_csv_modules_default_field_limit_is_read(tmp_path):
+    from pilkada_nlp.io import read_table
+
+    long_post = "amplop " * 30_000  # 210,000 characters; the csv module's default limit is 131,072
+    (tmp_path / "in.csv").write_text(f'id,text\n1,"{long_post}"\n', encoding="utf-8")
+    assert read_table(tmp_path / "in.csv")["text"].tolist() == [long_post]
