@@ -16,11 +16,11 @@ from pilkada_nlp.labels import LABEL_INFO, LABELS
 from pilkada_nlp.models import Classifier, ModelFileError, load_model
 from pilkada_nlp.predictions import Prediction, to_frame
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only version string: pyproject.toml reads it, and model manifests record it
 
 
 def classify(
-    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False
+    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False, explain_top: int = 5
 ) -> Prediction | list[Prediction]:
     """Classify Indonesian posts as ``hoax``, ``hate_speech``, ``illegal_campaign`` or ``benign``.
 
@@ -30,6 +30,7 @@ def classify(
         model: a loaded :class:`Classifier`, a shipped model name, a model directory, or ``None`` for the default.
             Models are loaded once and cached.
         explain: also return the n-grams that pushed hardest towards each predicted label.
+        explain_top: with ``explain``, at most this many n-grams per prediction.
 
     Raises:
         TypeError: ``texts`` is not a string or a sequence of strings; the message names the offending index.
@@ -38,7 +39,7 @@ def classify(
     truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
     """
     classifier = model if isinstance(model, Classifier) else load_model(model)
-    return classifier.classify(texts, explain=explain)
+    return classifier.classify(texts, explain=explain, explain_top=explain_top)
 
 
 def __getattr__(name: str):

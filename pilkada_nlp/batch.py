@@ -3,7 +3,8 @@
 Output = every input column, then :data:`OUTPUT_COLUMNS`: ``label``, ``score``, one ``score_<label>`` per label,
 ``flags`` (``;``-joined, empty for none) and ``error``. A row that can't be scored (missing, NaN, not text, empty,
 undecodable bytes) keeps its place, gets an ``error`` message and empty scores: output rows = input rows, in order.
-An input column whose name clashes with an output column is kept as ``input_<name>``.
+An input column whose name clashes with an output column is kept as ``input_<name>``. In a CSV/TSV file, a row with
+more fields than the header is kept too, unscored, its ``error`` naming its line (see :func:`flag_rows`).
 
 :func:`score_file` streams a file chunk by chunk (formats: :mod:`pilkada_nlp.io`) with a tqdm progress bar. Output
 is atomic: chunks go to a work folder beside the output (``.<name>.partial/``) and the output appears, by rename, only
@@ -150,6 +151,19 @@ def score_dataframe(
     out = pd.DataFrame(columns, index=df.index)
     renamed = df.rename(columns={c: output_name(c) for c in df.columns if c in OUTPUT_COLUMNS})
     return pd.concat([renamed, out], axis=1)
+
+
+def flag_rows(scored: pd.DataFrame, errors: dict[int, str]) -> pd.DataFrame:
+    """``scored`` with the rows at positions ``errors`` unscored and their ``error`` set: rows the reader kept but
+    could not split into the header's columns, so their text column may hold another field."""
+    if not errors:
+        return scored
+    positions = list(errors)
+    scored = scored.copy()
+    for column in OUTPUT_COLUMNS[:-1]:
+        scored.iloc[positions, scored.columns.get_loc(column)] = None if scored[column].dtype == object else np.nan
+    scored.iloc[positions, scored.columns.get_loc("error")] = list(errors.values())
+    return scored
 
 
 # --- files ---------------------------------------------------------------------------------------------------------
@@ -321,16 +335,20 @@ def score_file(
     done_parts, resumed_rows, skipped_rows = state["parts"], state["rows"], 0
     with tqdm(total=table.total_rows, initial=state["rows"], unit="rows", disable=not progress,
               desc=src.name, mininterval=0.5) as bar:
+        read_errors: dict[int, dict[int, str]] = {}  # chunk index -> malformed rows, kept until the chunk is scored
+
         def todo() -> Iterator[tuple[int, pd.DataFrame]]:
             nonlocal skipped_rows
-            for index, chunk in enumerate(table.chunks(chunksize)):
+            for index, (chunk, errors) in enumerate(table.chunks_with_errors(chunksize)):
                 if index < done_parts:
                     skipped_rows += len(chunk)
                 else:
+                    read_errors[index] = errors
                     yield index, chunk
 
         for index, scored in _score_chunks(todo(), text_column, classifier, jobs):
-            summary.add(scored, text_out, first_row=state["rows"])
+            scored = flag_rows(scored, read_errors.pop(index))
+            summary.add(scored, text_out, rows_before=state["rows"])
             state["part_files"].append(writer.write(index, scored))
             state.update(parts=index + 1, rows=state["rows"] + len(scored), summary=summary.to_dict())
             _write_state(writer.work_dir, state)

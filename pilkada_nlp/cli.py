@@ -6,9 +6,11 @@ import argparse
 import json
 import os
 import sys
+from types import ModuleType
+from typing import NoReturn
 
 from pilkada_nlp import __version__, classify, load_model
-from pilkada_nlp.labels import LABEL_INFO, LABELS
+from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import Classifier
 from pilkada_nlp.summary import terminal_safe
 
@@ -22,7 +24,7 @@ def _model(args: argparse.Namespace) -> Classifier:
 
 
 def _classify(args: argparse.Namespace) -> int:
-    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    texts = args.texts or [line.rstrip("\r\n") for line in sys.stdin]  # blank lines too: one result per line
     if not texts:
         args.parser.error("give texts as arguments or one per line on stdin")
     predictions = classify(texts, model=_model(args), explain=args.explain)
@@ -30,10 +32,10 @@ def _classify(args: argparse.Namespace) -> int:
         for text, prediction in zip(texts, predictions):
             print(json.dumps({"text": text, **prediction.to_dict()}, ensure_ascii=False))
         return 0
-    header = f"{'label':<17}{'score':>6}  " + "".join(f"{label[:8]:>9}" for label in LABELS) + "  text"
+    header = f"{'label':<17}{'score':>6}  " + "".join(f"{label:>{len(label) + 2}}" for label in LABELS) + "  text"
     print(header)
     for text, prediction in zip(texts, predictions):
-        scores = "".join(f"{prediction.scores[label]:>9.3f}" for label in LABELS)
+        scores = "".join(f"{prediction.scores[label]:>{len(label) + 2}.3f}" for label in LABELS)
         shown = terminal_safe(text if len(text) <= 60 else text[:57] + "...")
         print(f"{prediction.label:<17}{prediction.score:>6.3f}  {scores}  {shown}")
         if prediction.explanation:
@@ -45,27 +47,16 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    model = _model(args)
-    meta = model.metadata
+    from pilkada_nlp.models.info import read_info, to_text
+
+    try:
+        directory, manifest = read_info(args.model)
+    except (FileNotFoundError, ValueError) as error:
+        args.parser.error(f"--model {args.model or 'default'}: {error}")
     if args.json:
-        print(json.dumps({k: v for k, v in meta.items() if k != "files"}, indent=2, ensure_ascii=False))
-        return 0
-    print(f"model:       {meta['name']} (backend {meta['backend']}, pilkada-nlp {meta['version']})")
-    print(f"path:        {model.path}")
-    print(f"created:     {meta.get('created')}")
-    print("labels:")
-    for label in model.labels:
-        threshold = model.thresholds.get(label)
-        print(f"  {label:<17} {LABEL_INFO[label].indonesian:<17} threshold {threshold if threshold else '-'}")
-    for split in ("test", "real_test"):
-        metrics = meta.get("metrics", {}).get(split)
-        if metrics:
-            flags = metrics["flags"]
-            print(f"{split:<12} macro-F1 {metrics['macro_f1']}  false-flag rate {flags['false_flag_rate']}"
-                  f"  flag recall {flags['flag_recall']}  (n={metrics['n']})")
-    print("training data (source: licence):")
-    for source, licence in meta.get("training_data", {}).get("sources", {}).items():
-        print(f"  {source}: {licence}")
+        print(json.dumps({k: v for k, v in manifest.items() if k != "files"}, indent=2, ensure_ascii=False))
+    else:
+        print(to_text(directory, manifest))
     return 0
 
 
@@ -76,12 +67,12 @@ _USER_ERRORS = (FileNotFoundError, KeyError, ValueError, ImportError)
 def _score(args: argparse.Namespace) -> int:
     from pilkada_nlp import io
     from pilkada_nlp.batch import DEFAULT_CHUNKSIZE, score_file
+    from pilkada_nlp.summary import Summary
 
-    if args.report and not args.report.lower().endswith((".html", ".htm", ".json")):
-        args.parser.error(f"--report {args.report}: use a .html or .json file name")
     try:
         if args.report:
             io.check_output(args.report, args.input, args.output)
+            Summary.check_report(args.report)  # before scoring: a missing matplotlib must not cost the whole run
         summary = score_file(
             args.input, args.output, text_column=args.text_column, model=load_model(args.model),
             chunksize=args.chunksize or DEFAULT_CHUNKSIZE, resume=args.resume, encoding=args.encoding,
@@ -120,11 +111,18 @@ def _review_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _review_import(args: argparse.Namespace) -> int:
+def _training(args: argparse.Namespace, module: str) -> ModuleType:
+    """``training.<module>`` from the repository checkout, or a one-line error naming what to do."""
+    from pilkada_nlp.checkout import CheckoutError, import_training
+
     try:
-        from training.reviews import import_review
-    except ImportError:
-        args.parser.error("training code not found: run from a checkout of the pilkada-nlp repository")
+        return import_training(module, args.command)
+    except CheckoutError as error:
+        args.parser.error(str(error))
+
+
+def _review_import(args: argparse.Namespace) -> int:
+    import_review = _training(args, "reviews").import_review
     from pathlib import Path
 
     try:
@@ -140,15 +138,11 @@ def _review_import(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    try:
-        from training import build_corpus, train_linear
-    except ImportError:
-        args.parser.error("training code not found: run from a checkout of the pilkada-nlp repository")
+    build_corpus, train_linear = _training(args, "build_corpus"), _training(args, "train_linear")
     if args.backend == "transformer":
         from importlib.util import find_spec
 
-        from training import train_transformer
-
+        train_transformer = _training(args, "train_transformer")
         missing = [name for name in ("torch", "transformers", "datasets") if find_spec(name) is None]
         if missing:
             args.parser.error(f"--backend transformer needs the [transformer] extra ({', '.join(missing)} missing)")
@@ -199,8 +193,21 @@ def _add_key(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and a pointer to ``--help``, not after the whole usage block (long for ``score``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\nTry '{self.prog} --help' for the options.\n")
+
+
+#: Help shared by every command that takes these options.
+MODEL_HELP = ("a shipped model name (default, or in a repository checkout: ensemble, transformer) or a model directory "
+              "(default: default)")
+TEXT_COLUMN_HELP = "the column holding the post text (default: text)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pilkada-nlp", description="Flag Indonesian election posts for review.")
+    parser = _Parser(prog="pilkada-nlp", description="Flag Indonesian election posts for review.")
     parser.add_argument("--version", action="version", version=f"pilkada-nlp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -216,40 +223,48 @@ def build_parser() -> argparse.ArgumentParser:
                               "(=, +, -, @); only for outputs no spreadsheet opens")
 
     p = command("classify", _classify, "classify texts given as arguments, or one per line on stdin")
-    p.add_argument("texts", nargs="*")
+    p.add_argument("texts", nargs="*", help="posts to classify (default: read stdin, one post per line, blank lines "
+                   "included, one result per line)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--explain", action="store_true", help="show the n-grams behind each label")
-    p.add_argument("--model", default=None, help="shipped model name or model directory (default: default)")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
 
-    p = command("info", _info, "show the model's labels, thresholds, metrics, data sources and licences")
-    p.add_argument("--model", default=None)
-    p.add_argument("--json", action="store_true")
+    p = command("info", _info, "show the model's labels, thresholds, metrics, data sources and licences (reads the "
+                "model's manifest only: instant for every model)")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
+    p.add_argument("--json", action="store_true", help="the whole manifest as JSON, without the file hashes")
 
     p = command("score", _score, "score a CSV/TSV, XLSX, Parquet or JSONL file (format from the extension): every row "
                 "comes back, in order, with label, score, score_<label>, flags and error")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True, help="output file; written only when complete")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--model", default=None)
-    p.add_argument("--chunksize", type=int, default=None, help="rows per chunk (default 10000)")
+    p.add_argument("input", help="the file to score: .csv, .tsv, .xlsx, .parquet or .jsonl")
+    p.add_argument("-o", "--output", required=True, help="output file, format from its extension; written only when "
+                   "complete")
+    p.add_argument("--text-column", default="text", help=TEXT_COLUMN_HELP)
+    p.add_argument("--model", default=None, help=MODEL_HELP)
+    p.add_argument("--chunksize", type=int, default=None, help="rows per chunk (default: 10000)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last complete chunk")
     p.add_argument("--encoding", default=None, help="encoding of a text input (default: detected)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--report", default=None, help="also save the summary as .html (with charts) or .json")
-    p.add_argument("--top", type=int, default=10, help="most confident flagged posts to list in the summary")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes scoring in parallel (~200 MB each)")
+    p.add_argument("--report", default=None, help="also save the summary as .html (with charts; needs matplotlib) "
+                   "or .json")
+    p.add_argument("--top", type=int, default=10, help="most confident flagged posts to list in the summary "
+                   "(default: 10)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes scoring in parallel, ~200 MB each "
+                   "(default: 1)")
     table_options(p)
 
     p = command("review-export", _review_export, "write the scored posts to check by hand (uncertain ones near the "
                 "thresholds and a random audit sample), with an empty gold_label column")
     p.add_argument("input", help="a file written by `pilkada-nlp score`")
     p.add_argument("-o", "--output", required=True, help="review file (.csv, or .xlsx)")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--model", default=None, help="the model that scored the file (its thresholds)")
-    p.add_argument("--uncertain", type=int, default=100, help="at most this many uncertain posts")
-    p.add_argument("--audit", type=int, default=50, help="random audit sample size")
-    p.add_argument("--margin", type=float, default=0.1, help="'uncertain' = a score within this of its threshold")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--text-column", default="text", help=TEXT_COLUMN_HELP)
+    p.add_argument("--model", default=None, help="the model that scored the file, for its thresholds (default: "
+                   "default)")
+    p.add_argument("--uncertain", type=int, default=100, help="at most this many uncertain posts (default: 100)")
+    p.add_argument("--audit", type=int, default=50, help="random audit sample size (default: 50)")
+    p.add_argument("--margin", type=float, default=0.1, help="'uncertain' = a score within this of its threshold "
+                   "(default: 0.1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the audit sample (default: 0)")
     p.add_argument("--source", default=None,
                    help="where the posts come from, when the file has no source column (default: user)")
     p.add_argument("--id-column", default=None, help="an input column to carry into the review file")
@@ -257,14 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("review-import", _review_import, "check a filled-in review file and add its labels to the project's "
                 "data for the next `train` (needs the repository checkout)")
-    p.add_argument("input")
+    p.add_argument("input", help="the review file written by `pilkada-nlp review-export`, gold_label filled in")
     p.add_argument("--annotator", default=None, help="reviewer name, for rows with an empty annotator column")
-    p.add_argument("--data-dir", default="../shared/datasets", help="check pool rows against it (skipped if absent)")
+    p.add_argument("--data-dir", default="../shared/datasets", help="check pool rows against the shared "
+                   "datasets there, skipped if absent (default: ../shared/datasets)")
     p.add_argument("--dry-run", action="store_true", help="validate only")
 
     p = command("train", _train, "rebuild the corpus and retrain a model (needs the repository checkout)")
-    p.add_argument("--data-dir", default="../shared/datasets")
-    p.add_argument("--corpus", default="data/processed")
+    p.add_argument("--data-dir", default="../shared/datasets", help="the shared datasets (default: "
+                   "../shared/datasets)")
+    p.add_argument("--corpus", default="data/processed", help="where the corpus is built (default: data/processed)")
     p.add_argument("--backend", choices=("linear", "transformer"), default="linear",
                    help="linear: the shipped default; transformer: fine-tune --base-model (needs the [transformer] extra)")
     p.add_argument("--base-model", default="indolem/indobertweet-base-uncased",
@@ -276,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("serve", _serve, "run the patrol service: HTTP API and review page (needs the [service] extra)")
     p.add_argument("--keys", default=None, help="keys file from `serve add-key` (required to serve)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     p.add_argument("--model", default=None, help="shipped model name or model directory (default: default)")
     p.add_argument("--db", default="pilkada-review.sqlite3", help="SQLite file of the review queue and decisions")
     p.add_argument("--queue", action="append", default=[], metavar="SCORED_FILE",

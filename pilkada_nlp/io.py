@@ -63,6 +63,10 @@ XLSX_MAX_CHARS = 32_767
 #: Text a spreadsheet would run: after any ``'`` prefixes, a first non-blank ``=``, ``+``, ``-`` or ``@``, or a
 #: leading tab or carriage return (OWASP's CSV injection list).
 _FORMULA_RE = re.compile(r"'*(?:[ \t\r\n]*[=+\-@]|[\t\r])")
+#: How the ``error`` of a text row with more fields than the header begins (:meth:`Table.chunks_with_errors`).
+MALFORMED_ROW = "malformed row"
+#: The csv module's default field limit is 128 KiB; pandas has none, and a post can be longer.
+_FIELD_LIMIT = 1 << 30
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -184,32 +188,66 @@ class Table:
     def chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
         """DataFrames of at most ``chunksize`` rows, in file order; always at least one (empty for a header only).
 
-        Raises :class:`InputFileError` with a one-line message when the file turns out to be truncated or corrupt.
+        Raises :class:`InputFileError` with a one-line message when the file turns out to be truncated or corrupt, or
+        holds a malformed row (use :meth:`chunks_with_errors` to keep such rows).
+        """
+        for frame, errors in self.chunks_with_errors(chunksize):
+            if errors:
+                raise InputFileError(f"{self.path}: {next(iter(errors.values()))}")
+            yield frame
+
+    def chunks_with_errors(self, chunksize: int) -> Iterator[tuple[pd.DataFrame, dict[int, str]]]:
+        """Like :meth:`chunks`, but a CSV/TSV row with more fields than the header is kept, its extra fields joined
+        (by the delimiter) into the last column, and reported: each chunk comes with ``{position in the chunk: error}``,
+        the error naming the row's line in the file. Scoring flags such rows instead of failing the whole file.
         """
         if chunksize < 1:
             raise ValueError(f"chunksize must be at least 1, got {chunksize}")
-        reader = {"csv": self._text_chunks, "tsv": self._text_chunks, "xlsx": self._xlsx_chunks,
-                  "parquet": self._parquet_chunks, "jsonl": self._jsonl_chunks}[self.format]
+        if self.format in ("csv", "tsv"):
+            pairs = self._text_chunks(chunksize)
+        else:
+            reader = {"xlsx": self._xlsx_chunks, "parquet": self._parquet_chunks, "jsonl": self._jsonl_chunks}
+            pairs = ((frame, {}) for frame in reader[self.format](chunksize))
         produced = False
         try:
-            for chunk in reader(chunksize):
+            for pair in pairs:
                 produced = True
-                yield chunk
+                yield pair
         except (InputFileError, ImportError):
             raise
-        except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+        except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError, csv.Error) as error:
             raise InputFileError(
                 f"{self.path}: cannot read the file (truncated or corrupt?): {_one_line(error)}"
             ) from None
         if not produced:
-            yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns})
+            yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns}), {}
 
-    def _text_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
-        for chunk in pd.read_csv(
-            self.path, sep=self.delimiter, encoding=self.encoding, encoding_errors="surrogateescape", dtype=object,
-            keep_default_na=False, na_values=[], chunksize=chunksize,
-        ):
-            yield unescape_formulas(chunk)
+    def _text_chunks(self, chunksize: int) -> Iterator[tuple[pd.DataFrame, dict[int, str]]]:
+        """CSV/TSV records as pandas read them (all text, blank lines skipped, short rows padded with ""), with the
+        csv module, which gives each record's line number and lets a row with extra fields through."""
+        csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+        width = len(self.columns)
+        with open(self.path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
+            lines = _RecordLines(handle)
+            reader = csv.reader(lines, delimiter=self.delimiter)
+            next(reader, None)  # the header, read by open_table
+            lines.new_record(reader.line_num)
+            rows: list[list[str]] = []
+            errors: dict[int, str] = {}
+            for fields in reader:
+                start = lines.record_start
+                lines.new_record(reader.line_num)
+                if not fields:
+                    continue
+                if len(fields) > width:
+                    errors[len(rows)] = f"{MALFORMED_ROW} (line {start}: {len(fields)} fields, the header has {width})"
+                    fields = [*fields[: width - 1], self.delimiter.join(fields[width - 1 :])]
+                rows.append(fields + [""] * (width - len(fields)))
+                if len(rows) == chunksize:
+                    yield unescape_formulas(pd.DataFrame(rows, columns=self.columns, dtype=object)), errors
+                    rows, errors = [], {}
+            if rows:
+                yield unescape_formulas(pd.DataFrame(rows, columns=self.columns, dtype=object)), errors
 
     def _parquet_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
         import pyarrow.parquet as pq
@@ -288,8 +326,28 @@ def open_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
             path, fmt, encoding)
     except (InputFileError, ImportError):
         raise
-    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError, csv.Error) as error:
         raise InputFileError(f"{path}: cannot read the file (truncated or corrupt?): {_one_line(error)}") from None
+
+
+class _RecordLines:
+    """The lines of a text file as the csv reader takes them, remembering where the record being read starts, so that
+    a malformed row's error can name its line (quotes are checked when the file is opened: ``_checked_row_count``)."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.record_start = 1  # line numbers count from 1
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        return next(self.handle)
+
+    def new_record(self, line_num: int) -> None:
+        """The reader finished a record on line ``line_num``: the next starts on the line after it."""
+        self.record_start = line_num + 1
+
 
 
 def detect_encoding(path: Path) -> tuple[str, int]:

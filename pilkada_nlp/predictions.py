@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, overload
 
 from pilkada_nlp.labels import LABELS
+
+
+class _Primary(Enum):
+    """``to_pipeline()`` without ``top_k``: the pipeline's one-label shape (HF tells "not given" from ``None`` too)."""
+
+    PRIMARY = "primary"
+
+
+_PRIMARY = _Primary.PRIMARY
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,27 @@ class Prediction:
         out["explanation"] = None if self.explanation is None else [list(pair) for pair in self.explanation]
         return out
 
-    def to_pipeline(self) -> dict[str, Any]:
-        """The Hugging Face ``text-classification`` pipeline shape: ``{"label": ..., "score": ...}``."""
-        return {"label": self.label, "score": self.score}
+    @overload
+    def to_pipeline(self) -> dict[str, Any]: ...
+
+    @overload
+    def to_pipeline(self, top_k: int | None) -> list[dict[str, Any]]: ...
+
+    def to_pipeline(self, top_k: int | None | _Primary = _PRIMARY) -> dict[str, Any] | list[dict[str, Any]]:
+        """The Hugging Face ``text-classification`` pipeline shapes, which depend on ``top_k`` as they do there.
+
+        * ``to_pipeline()``: ``{"label": ..., "score": ...}`` for the primary :attr:`label` (the decision rule's
+          label, which can differ from the highest-scoring one);
+        * ``to_pipeline(top_k=None)``: every label, ``[{"label": ..., "score": ...}, ...]``, highest score first (as
+          ``pipeline(..., top_k=None)``);
+        * ``to_pipeline(top_k=k)``: the ``k`` highest-scoring labels in that shape.
+        """
+        if top_k is _PRIMARY:
+            return {"label": self.label, "score": self.score}
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+            raise ValueError(f"top_k must be None or a positive int, got {top_k!r}")
+        ranked = sorted(self.scores.items(), key=lambda item: -item[1])
+        return [{"label": label, "score": score} for label, score in ranked[:top_k]]
 
     def to_row(self) -> dict[str, Any]:
         """A flat dict for one DataFrame row: ``label``, ``score``, ``score_<label>`` per label, ``flags``, ``warning``.

@@ -94,7 +94,7 @@ def select_for_review(
         gaps = np.stack([np.abs(scores[:, LABELS.index(name)] - thresholds[name]) for name in flag_labels], axis=1)
         closest = gaps.argmin(axis=1)
         distance = gaps[np.arange(len(chunk)), closest]
-        rows = np.arange(offset, offset + len(chunk))
+        rows = np.arange(offset + 1, offset + len(chunk) + 1)  # numbered from 1, as in the score summary
         columns = [*keep, text_column, "label", "score", "flags", *SCORE_COLUMNS]
         near = np.flatnonzero(ok & (distance <= margin))
         near = near[np.argsort(distance[near], kind="stable")[:n_uncertain]]

@@ -93,6 +93,29 @@ def test_conversions(model):
     assert list(frame["label"]) == [p.label for p in classify(POSTS, model=model)]
 
 
+def test_to_pipeline_top_k_none_gives_every_label_in_the_hugging_face_shape(model):
+    prediction = classify(POSTS[0], model=model)
+    every = prediction.to_pipeline(top_k=None)
+    assert [item["label"] for item in every] == sorted(LABELS, key=lambda label: -prediction.scores[label])
+    assert all(set(item) == {"label", "score"} and item["score"] == prediction.scores[item["label"]] for item in every)
+    assert prediction.to_pipeline(top_k=2) == every[:2]
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="top_k"):
+            prediction.to_pipeline(top_k=bad)
+
+
+def test_explain_top_caps_the_explanation_and_is_not_called_top_k(model):
+    long_post = "amplop seratus ribu coblos nomor dua besok subuh sembako posko syarat pilih bu ratna"
+    assert len(classify(long_post, model=model, explain=True).explanation) == 5  # the default
+    assert len(classify(long_post, model=model, explain=True, explain_top=1).explanation) == 1
+    assert len(model.classify(long_post, explain=True, explain_top=2).explanation) == 2
+    for bad in (0, -3, 2.0, None):
+        with pytest.raises(ValueError, match="explain_top"):
+            model.classify(long_post, explain=True, explain_top=bad)
+    with pytest.raises(TypeError):
+        model.classify(long_post, explain=True, top_k=2)
+
+
 def test_explanations_name_ngrams_of_the_text(model):
     prediction = classify(POSTS[0], model=model, explain=True)
     assert prediction.explanation, "expected at least one n-gram"

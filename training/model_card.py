@@ -76,7 +76,8 @@ def _comparison_table(systems: dict[str, dict]) -> str:
 #: Why the default stays linear even where a challenger passes the rule (the numbers are in the table above and in
 #: benchmarks/RESULTS.md).
 DECISION = (
-    "Both challengers ship and load by name (`load_model(\"ensemble\")`, `load_model(\"transformer\")`), but the "
+    "Both challengers are in the repository and load by name from a checkout (`load_model(\"ensemble\")`, "
+    "`load_model(\"transformer\")`; the wheel carries the default only), but the "
     "default stays the linear model: it needs no torch, so the default install stays light; it is two orders of "
     "magnitude faster on CPU (speed table in `benchmarks/RESULTS.md`); and the ensemble's gain comes as "
     "higher flag recall at the price of a higher false-flag rate on the test split. Moved to the default's "

@@ -72,12 +72,16 @@ class EnsembleBackend:
 
 
 def member_directory(directory: Path, reference: str) -> Path:
-    """The folder of the member ``reference`` names (a folder relative to the ensemble's, or a shipped name), after
-    checking that it is a model folder other than the ensemble itself."""
-    from pilkada_nlp.models import resolve
+    """The folder of the member ``reference`` names (a folder relative to the ensemble's, a shipped name, or, for a
+    name this install doesn't ship, the folder of that name beside the ensemble's, so a checkout's ``ensemble``
+    loaded by path from a wheel install finds the checkout's ``transformer``), after checking that it is a model
+    folder other than the ensemble itself."""
+    from pilkada_nlp.models import available_models, resolve
 
-    local = directory / reference
+    local, beside = directory / reference, directory.parent / reference
     try:
+        if not local.is_dir() and reference not in available_models() and (beside / MANIFEST).is_file():
+            local = beside
         path = resolve(local if local.is_dir() else reference)
     except FileNotFoundError as error:
         raise ModelFileError(f"{directory}: member {reference!r}: {error}") from None

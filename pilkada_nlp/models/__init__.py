@@ -11,11 +11,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from pilkada_nlp.models.classifier import Classifier
-from pilkada_nlp.models.manifest import ModelFileError, read_manifest
+from pilkada_nlp.models.manifest import MANIFEST, ModelFileError, read_manifest
 from pilkada_nlp.text import SUPPORTED_VERSIONS
 
 DEFAULT_MODEL = "default"
 SHIPPED_DIR = Path(__file__).parent
+#: Models kept in the repository but left out of the wheel (they need torch; the transformer's weights are 51 MB).
+#: In a checkout (``pip install -e``) they load by name like the default; elsewhere :func:`resolve` says how.
+CHECKOUT_MODELS = ("ensemble", "transformer")
 
 
 def available_models() -> list[str]:
@@ -31,6 +34,12 @@ def resolve(name_or_path: str | Path | None) -> Path:
     if isinstance(name_or_path, str) and "/" not in name_or_path and (shipped / "model.json").is_file():
         return shipped
     path = Path(name_or_path).expanduser()
+    if name_or_path in CHECKOUT_MODELS and not path.is_dir():
+        raise FileNotFoundError(
+            f"model {name_or_path!r} is not in this install (the wheel ships only {DEFAULT_MODEL!r}; {name_or_path!r} "
+            f"needs torch): in a clone of the repository run pip install -e '.[transformer]', or pass its folder, "
+            f"load_model('<clone>/pilkada_nlp/models/{name_or_path}')"
+        )
     if not path.is_dir():
         raise FileNotFoundError(
             f"no model named {str(name_or_path)!r}: not a shipped model ({', '.join(available_models()) or 'none'}) "

@@ -33,6 +33,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def check_explain_top(explain_top: object) -> None:
+    """Raise ``ValueError`` unless ``explain_top`` is a positive ``int`` (validated once, at the public entry)."""
+    if isinstance(explain_top, bool) or not isinstance(explain_top, int) or explain_top < 1:
+        raise ValueError(f"explain_top must be a positive int, got {explain_top!r}")
+
+
 class Classifier:
     """A loaded pilkada-nlp model (see :func:`pilkada_nlp.load_model`).
 
@@ -76,15 +82,21 @@ class Classifier:
         return [prediction.label for prediction in self.classify(texts)]
 
     # -- the full result ----------------------------------------------------------------------------------------
-    def classify(self, texts: object, *, explain: bool = False, top_k: int = 5) -> Prediction | list[Prediction]:
-        """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order)."""
+    def classify(self, texts: object, *, explain: bool = False,
+                 explain_top: int = 5) -> Prediction | list[Prediction]:
+        """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order).
+
+        With ``explain``, each prediction's ``explanation`` holds at most ``explain_top`` n-grams. (Not ``top_k``:
+        in Hugging Face pipelines that is the number of labels returned; see :meth:`Prediction.to_pipeline`.)
+        """
+        check_explain_top(explain_top)
         items, single = as_text_list(texts)
         checked = [check_text(value, i) for i, value in enumerate(items)]
         inputs = [self._normalize(text) for text, _ in checked]
         probabilities = self._probabilities(inputs)
         predictions = []
         for (text, warning), model_input, row in zip(checked, inputs, probabilities):
-            predictions.append(self._prediction(text, model_input, row, warning, explain, top_k))
+            predictions.append(self._prediction(text, model_input, row, warning, explain, explain_top))
         return predictions[0] if single else predictions
 
     def _normalize(self, text: str) -> str:
@@ -101,7 +113,7 @@ class Classifier:
         return out
 
     def _prediction(self, text: str, model_input: str, row: np.ndarray, warning: str | None, explain: bool,
-                    top_k: int) -> Prediction:
+                    explain_top: int) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
         if warning and EMPTY_WARNING in warning:
@@ -117,6 +129,7 @@ class Classifier:
         label = flags[0] if flags else BENIGN
         explanation = None
         if explain:
-            pairs = [] if not text.strip() else self.backend.explain(model_input, self.labels.index(label), top_k)
+            pairs = [] if not text.strip() else self.backend.explain(model_input, self.labels.index(label),
+                                                                      explain_top)
             explanation = tuple(pairs)
         return Prediction(label, scores[label], scores, tuple(flags), explanation, warning)
