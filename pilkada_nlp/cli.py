@@ -71,8 +71,8 @@ def _score(args: argparse.Namespace) -> int:
 
     try:
         if args.report:
-            io.check_output(args.report, args.input, args.output)
             Summary.check_report(args.report)  # before scoring: a missing matplotlib must not cost the whole run
+            io.check_output(args.report, args.input, args.output)
         summary = score_file(
             args.input, args.output, text_column=args.text_column, model=load_model(args.model),
             chunksize=args.chunksize or DEFAULT_CHUNKSIZE, resume=args.resume, encoding=args.encoding,
@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--burst", type=int, default=100, help="requests a key may make at once after a pause")
     p.add_argument("--workers", type=int, default=2, help="classification threads")
     p.add_argument("--log-texts", action="store_true", help="also log post texts (off: posts hold personal data)")
-    actions = p.add_subparsers(dest="serve_command", metavar="add-key")
+    actions = p.add_subparsers(dest="serve_command", metavar="add-key", help="add-key: make an API key")
     k = actions.add_parser("add-key", help="make an API key; prints the key (its only line of output)",
                            description="make an API key and store its hash in the keys file; prints the key")
     k.set_defaults(handler=_add_key, parser=k)

@@ -221,12 +221,22 @@ def test_features_equal_scikit_learn_tfidf():
 
     train = [normalize(t) for texts in TINY_CORPUS.values() for t in texts]
     new = [normalize(t) for t in POSTS] + ["", "a", "amplop amplop amplop"]
-    features = NgramFeatures(FeatureConfig(min_df=1)).fit(train)
+    features = NgramFeatures(FeatureConfig(min_df=1, drop_punctuation=False)).fit(train)
     common = {"lowercase": False, "sublinear_tf": True, "min_df": 1}
     word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), **common).fit(train)
     char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common).fit(train)
     assert abs(features.transform_words(new) - word.transform(new)).max() < 1e-6
     assert abs(features.transform_chars(new) - char.transform(new)).max() < 1e-6
+
+
+def test_punctuation_only_tokens_are_not_features():
+    """ "...", "!!!" and quotes are how a source writes, not what a post says (FeatureConfig.drop_punctuation)."""
+    from pilkada_nlp.backends.linear import FeatureConfig, NgramFeatures
+
+    features = NgramFeatures(FeatureConfig(min_df=1)).fit(["halo . . . semua ! !", "sebarkan ! ! \" info \""])
+    assert not [term for term in features.word_vocabulary if set(term) <= set(".!\" ")]
+    same = features.transform(["halo semua"]) - features.transform(["halo . . . semua ! ! !"])
+    assert abs(same).max() == 0
 
 
 def test_save_load_round_trip_gives_identical_scores(tiny_model_dir, tmp_path):

@@ -29,7 +29,7 @@ from pilkada_nlp.batch import score_file, work_dir_for
 from pilkada_nlp.cli import main
 from pilkada_nlp.labels import FLAG_LABELS, LABELS
 from pilkada_nlp.models import ModelFileError, manifest
-from pilkada_nlp.models.manifest import MANIFEST, manifest_checksum, model_identity, read_manifest, sha256_of, write_manifest
+from pilkada_nlp.models.manifest import MANIFEST, manifest_checksum, model_identity, sha256_of, write_manifest
 from pilkada_nlp.review import export_review
 from pilkada_nlp.summary import Summary
 from pilkada_nlp.text import NORMALIZER_VERSION
@@ -252,7 +252,7 @@ def write_ensemble(directory: Path, members: list[tuple[str, Path, float]]) -> P
     write_manifest(directory, {
         "name": directory.name, "version": "test", "backend": "ensemble", "labels": list(LABELS),
         "normalizer_version": NORMALIZER_VERSION, "temperature": 1.0, "thresholds": FLAGS_AT,
-        "members": [{"model": ref, "weight": weight, "identity": model_identity(read_manifest(path, verify=False))}
+        "members": [{"model": ref, "weight": weight, "identity": model_identity(json.loads((path / MANIFEST).read_text()))}
                     for ref, path, weight in members],
     })
     return directory
