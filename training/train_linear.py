@@ -35,7 +35,7 @@ from pilkada_nlp.backends.linear import FeatureConfig, LinearBackend, NgramFeatu
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.models.classifier import softmax
 from pilkada_nlp.models.manifest import write_manifest
-from pilkada_nlp.text import NORMALIZER_VERSION, normalize
+from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
 from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
 
@@ -68,12 +68,18 @@ def read_split(corpus: Path, split: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def decide(probabilities: np.ndarray, thresholds: dict[str, float]) -> np.ndarray:
-    """The classifier's decision rule, vectorised: the best flag over its threshold, else benign."""
+def decide(probabilities: np.ndarray, thresholds: dict[str, float], texts: list[str] | None = None) -> np.ndarray:
+    """The classifier's decision rule, vectorised: the best flag over its threshold, else benign.
+
+    With the raw ``texts``, the minimum-evidence rule applies too (a post without evidence is benign), so the metrics
+    stored in a manifest are those of ``classify``.
+    """
     index = {label: i for i, label in enumerate(LABELS)}
     passing = np.zeros_like(probabilities, dtype=bool)
     for label, threshold in thresholds.items():
         passing[:, index[label]] = probabilities[:, index[label]] >= threshold
+    if texts is not None:
+        passing &= np.array([has_evidence(normalize(text)) for text in texts])[:, None]
     masked = np.where(passing, probabilities, -1.0)
     best = masked.argmax(axis=1)
     return np.where(passing.any(axis=1), np.array(LABELS)[best], BENIGN)
@@ -178,7 +184,8 @@ def train(config: LinearConfig) -> dict:
     metrics = {}
     majority = train["label"].mode()[0]
     for name in [split for split in splits if split != "train"]:
-        metrics[name] = split_metrics(splits[name], decide(probabilities[name], thresholds), majority)
+        predicted = decide(probabilities[name], thresholds, list(splits[name]["text"]))
+        metrics[name] = split_metrics(splits[name], predicted, majority)
         print(f"{name}: macro-F1 {metrics[name]['macro_f1']}, flags {metrics[name]['flags']}", flush=True)
 
     out = Path(config.out)
