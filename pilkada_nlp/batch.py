@@ -3,6 +3,8 @@
 Output = every input column, then :data:`OUTPUT_COLUMNS`: ``label``, ``score``, one ``score_<label>`` per label,
 ``flags`` (``;``-joined, empty for none) and ``error``. A row that can't be scored (missing, NaN, not text, empty,
 undecodable bytes) keeps its place, gets an ``error`` message and empty scores: output rows = input rows, in order.
+A row without text (empty, blank or missing: a CSV file cannot tell them apart) gets what :func:`pilkada_nlp.classify`
+gives empty text: ``label`` benign, no flags, empty scores, and ``error`` ``"empty text"`` or ``"missing text"``.
 An input column whose name clashes with an output column is kept as ``input_<name>``.
 
 :func:`score_file` streams a file chunk by chunk (formats: :mod:`pilkada_nlp.io`) with a tqdm progress bar. Output
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pilkada_nlp import io
+from pilkada_nlp.inputs import EMPTY_WARNING
 from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import Classifier, load_model
 from pilkada_nlp.summary import Summary
@@ -37,6 +40,9 @@ OUTPUT_COLUMNS = ["label", "score", *(f"score_{label}" for label in LABELS), "fl
 #: Rows per chunk: big enough to amortise per-call costs, small enough for flat memory and frequent checkpoints.
 DEFAULT_CHUNKSIZE = 10_000
 STATE_FILE = "state.json"
+MISSING_TEXT = "missing text"
+#: Errors of rows with no text at all: they are scored as :func:`pilkada_nlp.classify` scores empty text.
+NO_TEXT = (EMPTY_WARNING, MISSING_TEXT)
 
 
 class ColumnError(KeyError):
@@ -50,12 +56,12 @@ def row_error(value: object) -> str | None:
     """Why ``value`` can't be scored, or None when it can (a non-blank ``str`` without undecodable bytes)."""
     if isinstance(value, str):
         if not value.strip():
-            return "empty text"
+            return EMPTY_WARNING
         if io.has_undecodable(value):
             return "undecodable bytes in text (wrong --encoding?)"
         return None
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return "missing text"
+        return MISSING_TEXT
     return f"not text ({type(value).__name__})"
 
 
@@ -122,14 +128,15 @@ def score_dataframe(
     classifier = _classifier(model)
     values = df[text_column].tolist()
     errors = [row_error(value) for value in values]
-    ok = [i for i, error in enumerate(errors) if error is None]
+    # rows without text go through classify as "", so both give the same result: benign, no flags, NaN scores
+    ok = [i for i, error in enumerate(errors) if error is None or error in NO_TEXT]
     n = len(df)
     label = np.full(n, None, dtype=object)
     score = np.full(n, np.nan)
     scores = np.full((n, len(LABELS)), np.nan)
     flags = np.full(n, None, dtype=object)
     if ok:
-        predictions = classifier.classify([values[i] for i in ok])
+        predictions = classifier.classify([values[i] if errors[i] is None else "" for i in ok])
         label[ok] = [p.label for p in predictions]
         score[ok] = [p.score for p in predictions]
         scores[ok] = [[p.scores[name] for name in LABELS] for p in predictions]
