@@ -4,7 +4,7 @@ A post must be a ``str``. Anything else (``None``, NaN, numbers, bytes) is a ``T
 caller never gets a crash deep inside a backend or a silently shifted list. Strings that can be classified but need
 care get a defined result plus a warning instead of an error:
 
-* empty or whitespace-only: ``benign``, no flags, warning ``"empty text"`` (nothing to flag);
+* empty or whitespace-only: ``benign``, no flags, NaN scores, warning ``"empty text"`` (nothing to score);
 * longer than :data:`MAX_CHARS`: the head and tail are kept, warning ``"text truncated ..."``;
 * lone surrogates or other unencodable code points: replaced by spaces, warning ``"invalid characters replaced"``.
 """

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pilkada_nlp.inputs import EMPTY_WARNING, as_text_list, check_text
+from pilkada_nlp.explain import map_explanation
+from pilkada_nlp.inputs import as_text_list, check_text, original_offset
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.predictions import Prediction
 from pilkada_nlp.text import normalize
@@ -57,7 +58,7 @@ class Classifier:
 
     # -- scikit-learn style -------------------------------------------------------------------------------------
     def predict_proba(self, texts: object) -> np.ndarray:
-        """Calibrated probabilities, shape ``(n, len(labels))``, rows summing to 1."""
+        """Calibrated probabilities, shape ``(n, len(labels))``, rows summing to 1; NaN rows for empty texts."""
         items, _ = as_text_list(texts)
         clean = [check_text(value, i)[0] for i, value in enumerate(items)]
         return self._probabilities(clean)
@@ -74,31 +75,46 @@ class Classifier:
         texts_ = [text for text, _ in checked]
         probabilities = self._probabilities(texts_)
         predictions = []
-        for (text, warning), row in zip(checked, probabilities):
-            predictions.append(self._prediction(text, row, warning, explain, top_k))
+        for original, (text, warning), row in zip(items, checked, probabilities):
+            predictions.append(self._prediction(text, row, warning, explain, top_k, len(original)))
         return predictions[0] if single else predictions
 
     def _probabilities(self, texts: list[str]) -> np.ndarray:
-        out = np.empty((len(texts), len(self.labels)), dtype=np.float64)
-        for start in range(0, len(texts), self.batch_size):
-            batch = [normalize(text) for text in texts[start : start + self.batch_size]]
-            logits = self.backend.logits(batch).astype(np.float64)
-            out[start : start + len(batch)] = softmax(logits / self.temperature)
+        """Batched probabilities. Empty or whitespace-only texts get NaN rows: there is nothing to score, and a score
+        made up from the model's prior (hoax 0.38 for the default) would look like evidence."""
+        out = np.full((len(texts), len(self.labels)), np.nan, dtype=np.float64)
+        rows = [i for i, text in enumerate(texts) if text.strip()]
+        for start in range(0, len(rows), self.batch_size):
+            index = rows[start : start + self.batch_size]
+            logits = self.backend.logits([normalize(texts[i]) for i in index]).astype(np.float64)
+            out[index] = softmax(logits / self.temperature)
         return out
 
-    def _prediction(self, text: str, row: np.ndarray, warning: str | None, explain: bool, top_k: int) -> Prediction:
+    def _prediction(self, text: str, row: np.ndarray, warning: str | None, explain: bool, top_k: int,
+                    original_length: int) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
-        if warning and EMPTY_WARNING in warning:
-            flags: list[str] = []
-        else:
-            flags = sorted(
-                (label for label, threshold in self.thresholds.items() if scores[label] >= threshold),
-                key=lambda label: -scores[label],
-            )
+        flags = sorted(  # NaN scores (empty text) pass no threshold
+            (label for label, threshold in self.thresholds.items() if scores[label] >= threshold),
+            key=lambda label: -scores[label],
+        )
         label = flags[0] if flags else BENIGN
-        explanation = None
+        explanation = highlights = None
         if explain:
-            pairs = [] if not text.strip() else self.backend.explain(normalize(text), self.labels.index(label), top_k)
-            explanation = tuple(pairs)
-        return Prediction(label, scores[label], scores, tuple(flags), explanation, warning)
+            explanation, highlights = self._explain(text, label, top_k, original_length)
+        return Prediction(label, scores[label], scores, tuple(flags), explanation, warning, highlights)
+
+    def _explain(self, text: str, label: str, top_k: int, original_length: int) -> tuple[
+            tuple[tuple[str, float], ...], tuple[tuple[int, int, float], ...]]:
+        """``(explanation, highlights)`` in the words and offsets of the caller's text (:mod:`pilkada_nlp.explain`).
+
+        The backend ranks every n-gram (not just ``top_k``), so that ``top_k`` remain after hiding punctuation and
+        stop-words."""
+        normalised = normalize(text)
+        if not normalised:
+            return (), ()
+        pairs = self.backend.explain(normalised, self.labels.index(label), 4 * len(normalised.split()))
+        explanation, highlights = map_explanation(text, pairs, top_k)
+        offsets = [(original_offset(start, len(text), original_length),
+                    original_offset(end, len(text), original_length), w) for start, end, w in highlights]
+        return tuple(explanation), tuple(offsets)
