@@ -21,11 +21,11 @@ import json
 import math
 import os
 import shutil
-from collections import deque
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Collection, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -65,10 +65,12 @@ def row_error(value: object) -> str | None:
     return f"not text ({type(value).__name__})"
 
 
-def output_name(column: str) -> str:
-    """The name an input column has in the output (``input_<name>`` when it clashes with an output column)."""
+def output_name(column: str, columns: Collection[str] = ()) -> str:
+    """The name input column ``column`` has in the output, given all input ``columns``: its own, or ``input_<name>``
+    when it clashes with an output column, with one more ``input_`` while that is another input column's name (an
+    input with both ``label`` and ``input_label`` keeps both)."""
     name = column
-    while name in OUTPUT_COLUMNS:
+    while name in OUTPUT_COLUMNS or (name != column and name in columns):
         name = f"input_{name}"
     return name
 
@@ -109,7 +111,12 @@ def score_partition(frame: pd.DataFrame, text_column: str, ref: ModelRef) -> pd.
 
 
 def check_column(columns: list, text_column: str) -> None:
-    """Raise :class:`ColumnError` naming the existing columns when ``text_column`` is not one of ``columns``."""
+    """Raise :class:`ColumnError` naming the existing columns when ``text_column`` is not one of ``columns``, or
+    when a column name appears twice (which column is the text, and which one a row's value belongs to, would be a
+    guess)."""
+    repeated = sorted(str(c) for c, n in Counter(columns).items() if n > 1)
+    if repeated:
+        raise ColumnError(f"column names must be unique; {', '.join(map(repr, repeated))} appear more than once")
     if text_column not in columns:
         raise ColumnError(
             f"text column {text_column!r} not found; the columns are: {', '.join(map(str, columns)) or '(none)'}"
@@ -148,7 +155,7 @@ def score_dataframe(
     columns.update({f"score_{name}": pd.Series(scores[:, j], index=df.index) for j, name in enumerate(LABELS)})
     columns.update({"flags": text(flags), "error": text(errors)})
     out = pd.DataFrame(columns, index=df.index)
-    renamed = df.rename(columns={c: output_name(c) for c in df.columns if c in OUTPUT_COLUMNS})
+    renamed = df.rename(columns={c: output_name(c, df.columns) for c in df.columns if c in OUTPUT_COLUMNS})
     return pd.concat([renamed, out], axis=1)
 
 
@@ -159,6 +166,25 @@ def work_dir_for(dst: str | Path) -> Path:
     """The folder where an unfinished run of ``dst`` keeps its parts and checkpoint."""
     dst = Path(dst)
     return dst.parent / f".{dst.name}.partial"
+
+
+def _claim(dst: Path) -> BinaryIO:
+    """Hold an exclusive lock on ``dst`` for this run, so that two runs writing one output can't mix their parts in
+    the shared work folder; the second gets a one-line :class:`~pilkada_nlp.io.InputFileError` instead.
+
+    The lock is ``flock`` on ``.<name>.lock`` beside ``dst``: the kernel releases it when the returned file is closed
+    or the process dies (``kill -9`` included), so a stale lock never blocks ``--resume``.
+    """
+    import fcntl
+
+    handle = open(dst.parent / f".{dst.name}.lock", "ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise io.InputFileError(f"{dst}: another run is writing this output right now; wait for it to finish or "
+                                "choose another output file") from None
+    return handle
 
 
 def _fingerprint(src: Path, table: io.Table, text_column: str, chunksize: int, classifier: Classifier,
@@ -273,6 +299,7 @@ def score_file(
     check_column(table.columns, text_column)
     classifier = _classifier(model)
     writer = io.PartWriter(dst, work_dir_for(dst))
+    lock = _claim(dst)  # held until this function returns or raises (the file closes with it)
     fingerprint = _fingerprint(src, table, text_column, chunksize, classifier, dst)
     state = _resumable_state(writer.work_dir, fingerprint) if resume else None
     if state is None:
@@ -282,7 +309,7 @@ def score_file(
     summary = Summary.from_dict(state["summary"])
     writer.work_dir.mkdir(parents=True, exist_ok=True)
 
-    text_out = output_name(text_column)
+    text_out = output_name(text_column, table.columns)
     done_parts, resumed_rows, skipped_rows = state["parts"], state["rows"], 0
     with tqdm(total=table.total_rows, initial=state["rows"], unit="rows", disable=not progress,
               desc=src.name, mininterval=0.5) as bar:
@@ -307,4 +334,6 @@ def score_file(
     writer.join(state["parts"], temporary)
     os.replace(temporary, dst)
     shutil.rmtree(writer.work_dir, ignore_errors=True)
+    Path(lock.name).unlink(missing_ok=True)
+    lock.close()
     return summary

@@ -16,7 +16,7 @@ def _model(args: argparse.Namespace) -> Classifier:
     """``--model`` loaded, or a one-line usage error (unknown name, failed checksum, torch not installed)."""
     try:
         return load_model(args.model)
-    except (FileNotFoundError, ValueError, ImportError) as error:
+    except (OSError, ValueError, ImportError) as error:
         args.parser.error(f"--model {args.model or 'default'}: {error}")
 
 
@@ -67,15 +67,30 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Errors of the batch commands that are the user's to fix: shown as one line by ``parser.error``.
-_USER_ERRORS = (FileNotFoundError, KeyError, ValueError, ImportError)
+#: Errors of the batch commands that are the user's to fix: shown as one line by ``parser.error``. OSError covers
+#: what the file system refuses (a read-only folder, a full disk, a folder where a file should be).
+_USER_ERRORS = (OSError, KeyError, ValueError, ImportError)
+
+
+def _check_report(args: argparse.Namespace) -> None:
+    """Refuse a ``--report`` that can't be written before scoring, not after the whole file is done."""
+    from pathlib import Path
+
+    report = Path(args.report)
+    if not report.name.lower().endswith((".html", ".htm", ".json")):
+        args.parser.error(f"--report {args.report}: use a .html or .json file name")
+    if report.is_dir() or not report.parent.is_dir():
+        args.parser.error(f"--report {args.report}: " + ("is a folder" if report.is_dir() else
+                                                         f"the folder {report.parent} does not exist"))
+    if report.resolve() in (Path(args.input).resolve(), Path(args.output).resolve()):
+        args.parser.error(f"--report {args.report}: would overwrite the input or the output")
 
 
 def _score(args: argparse.Namespace) -> int:
     from pilkada_nlp.batch import DEFAULT_CHUNKSIZE, score_file
 
-    if args.report and not args.report.lower().endswith((".html", ".htm", ".json")):
-        args.parser.error(f"--report {args.report}: use a .html or .json file name")
+    if args.report:
+        _check_report(args)
     try:
         summary = score_file(
             args.input, args.output, text_column=args.text_column, model=load_model(args.model),
@@ -146,14 +161,19 @@ def _train(args: argparse.Namespace) -> int:
         missing = [name for name in ("torch", "transformers", "datasets") if find_spec(name) is None]
         if missing:
             args.parser.error(f"--backend transformer needs the [transformer] extra ({', '.join(missing)} missing)")
+    from training.outdir import check_out
+
+    out = args.out or ("build/models/transformer" if args.backend == "transformer" else "pilkada_nlp/models/default")
+    try:
+        check_out(out)  # before the corpus build and the training, which take minutes
+    except ValueError as error:
+        args.parser.error(f"--out {error}")
     status = build_corpus.main(["--data-dir", args.data_dir, "--out", args.corpus])
     if status:
         return status
     if args.backend == "transformer":
-        out = args.out or "build/models/transformer"
         return train_transformer.main(["--corpus", args.corpus, "--out", out, "--name", args.name or "transformer",
                                        "--base-model", args.base_model])
-    out = args.out or "pilkada_nlp/models/default"
     return train_linear.main(["--corpus", args.corpus, "--out", out, "--name", args.name or "default"])
 
 

@@ -468,6 +468,8 @@ class PartWriter:
     def __init__(self, dst: str | Path, work_dir: str | Path) -> None:
         self.dst = Path(dst)
         self.format = file_format(self.dst)
+        if self.dst.is_dir():  # checked now: the final rename onto a folder would fail only after all the work
+            raise InputFileError(f"{self.dst}: is a folder; give the output a file name")
         self.work_dir = Path(work_dir)
         if self.format in ("parquet", "xlsx"):
             _needs("pyarrow", f"writing .{self.format} files")

@@ -6,14 +6,17 @@ backend the manifest names. Results are cached per resolved directory, so ``clas
 
 from __future__ import annotations
 
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 
 from pilkada_nlp.models.classifier import Classifier
-from pilkada_nlp.models.manifest import ModelFileError, read_manifest
+from pilkada_nlp.models.manifest import MANIFEST, ModelFileError, read_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION
 
 DEFAULT_MODEL = "default"
+#: What reading a damaged model directory raises besides :class:`ModelFileError`.
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, EOFError, zipfile.BadZipFile)
 SHIPPED_DIR = Path(__file__).parent
 
 
@@ -48,7 +51,17 @@ def load_model(name_or_path: str | Path | None = None, *, quantize: str | None =
     whose files are missing, unsafe (pickle) or fail their sha256 check, or for ``quantize`` on a model without a
     transformer.
     """
-    return _load(resolve(name_or_path), quantize)
+    directory = resolve(name_or_path)
+    try:
+        return _load(directory, quantize)
+    except ModelFileError:
+        raise
+    except _MALFORMED as error:
+        # a manifest field missing or of the wrong type, a weight file that passes its checksum but can't be parsed:
+        # one line naming the folder, not a traceback from deep inside a backend
+        message = " ".join(str(error).split())[:300]
+        raise ModelFileError(f"{directory}: malformed model ({MANIFEST} or a weight file): "
+                             f"{type(error).__name__}: {message}") from None
 
 
 @lru_cache(maxsize=8)
