@@ -13,6 +13,7 @@ A trainer used to empty ``--out`` before saving, so ``--out .`` wiped the curren
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -42,18 +43,27 @@ def check_out(out: str | Path) -> Path:
     if not out.exists() and not out.is_symlink():
         return out
     if not out.is_dir() or out.is_symlink():
-        raise OutDirError(f"--out {out}: exists and is not a folder; choose a new folder name")
+        raise OutDirError(f"{out}: exists and is not a folder; choose a new folder name")
     if not any(out.iterdir()):
         return out
     unlisted = _unlisted_files(out)
     if unlisted is None:
-        raise OutDirError(f"--out {out}: the folder is not empty and is not a model directory (no valid {MANIFEST}); "
+        raise OutDirError(f"{out}: the folder is not empty and is not a model directory (no valid {MANIFEST}); "
                           "refusing to replace it. Choose a new or empty folder")
     if unlisted:
         shown = ", ".join(unlisted[:3]) + (f" and {len(unlisted) - 3} more" if len(unlisted) > 3 else "")
-        raise OutDirError(f"--out {out}: holds files that are not part of the model ({shown}); refusing to "
+        raise OutDirError(f"{out}: holds files that are not part of the model ({shown}); refusing to "
                           "replace it. Move them away or choose another folder")
     return out
+
+
+def out_argument(value: str) -> str:
+    """``argparse`` ``type=`` for a trainer's ``--out``: :func:`check_out` as a one-line usage error."""
+    try:
+        check_out(value)
+    except OutDirError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
 
 
 def stage(out: str | Path) -> Path:

@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     defaults = LinearConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=defaults.corpus, help="folder with train/validation/test parquet files")
-    parser.add_argument("--out", default=defaults.out, help="model directory to write (replaced only if it is a model directory)")
+    parser.add_argument("--out", default=defaults.out, type=outdir.out_argument,
+                        help="model directory to write (replaced only if it is a model directory)")
     parser.add_argument("--name", default=defaults.name)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--c-grid", type=float, nargs="+", default=list(defaults.c_grid))
