@@ -88,10 +88,10 @@ def measure(models: list[str], corpus: Path) -> str:
                f"runner-up flag within {NEAR} of its threshold", "two flags, each label against benign alone",
                "of them gold benign"],
               rows), "",
-        f"Annotations (data/annotations): {shared:,} posts labelled by two or more annotators, {flagged} of them "
-        f"given a flag label by someone, {both} given two different flag labels. The multi-label public sources "
-        "(ibrohim_multilabel_hs, netifier_toxicity) are multi-label only within hate and abuse: none marks a post "
-        "as both hoax and hate, or hate and a campaign violation.", ""])
+        (f"Annotations (data/annotations): {shared:,} posts labelled by two or more annotators, {flagged} of them "
+         f"given a flag label by someone, {both} given two different flag labels. The multi-label public sources "
+         "(ibrohim_multilabel_hs, netifier_toxicity) are multi-label only within hate and abuse: none marks a post "
+         "as both hoax and hate, or hate and a campaign violation."), ""])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -177,7 +177,7 @@ def _claim(dst: Path) -> BinaryIO:
     """
     import fcntl
 
-    handle = open(dst.parent / f".{dst.name}.lock", "ab")
+    handle = open(dst.parent / f".{dst.name}.lock", "ab")  # noqa: SIM115 - the caller holds it for the whole run
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -36,7 +36,7 @@ def as_text_list(texts: object) -> tuple[list[object], bool]:
         raise TypeError(f"texts must be a str or a list/tuple/Series of str, got {type(texts).__name__}{_hint(texts)}")
     if getattr(texts, "ndim", 1) != 1:
         raise TypeError(
-            f"texts must be one-dimensional, got a {getattr(texts, 'ndim')}-D {type(texts).__name__}"
+            f"texts must be one-dimensional, got a {texts.ndim}-D {type(texts).__name__}"
             + (": pass the text column, e.g. df['text']" if hasattr(texts, "columns") else "")
         )
     return list(texts), False
