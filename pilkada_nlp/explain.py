@@ -141,11 +141,11 @@ def map_explanation(text: str, pairs: list[tuple[str, float]], top_k: int) -> tu
         if not runs:
             continue
         placed = [run for run in runs if run[0].start is not None]
-        label = text[placed[0][0].start : placed[0][-1].end] if placed else " ".join(t.text for t in runs[0])
-        if label in seen:
+        words = text[placed[0][0].start : placed[0][-1].end] if placed else " ".join(t.text for t in runs[0])
+        if words in seen:
             continue
-        seen.add(label)
-        explanation.append((label, weight))
+        seen.add(words)
+        explanation.append((words, weight))
         highlights.extend((run[0].start, run[-1].end, weight) for run in placed)
         if len(explanation) == top_k:
             break

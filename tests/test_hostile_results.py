@@ -147,6 +147,26 @@ def test_alignment_is_total_and_in_order(text):
     assert all(0 <= token.start < token.end <= len(text) for token in tokens)
 
 
+def test_alignment_property_on_awkward_pieces():
+    """Random posts made of the pieces normalisation rewrites (names, amounts, hashtags, links, emoji, fancy fonts)
+    joined by odd whitespace: every token is aligned, in order, inside the text."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    pieces = ["amplop", "50rb", "Rp", "100.000", "Rp100.000", "#Pilkada2024", "#", "@budi", "https://bit.ly/x",
+              "anak2", "yg", "gk", "wkwk", "Ridwan", "Kamil", "Anies", "Baswedan", "PDIP", "!", "...", ",", "😂😂",
+              "👍🏽", "\ufe0f", "\u200b", "ＦＵＬＬ", "𝐏𝐢𝐥𝐢𝐡", "bangettt", "KPU,", "(sdh)", "1jt", "no.2", "ß", "ﬁ", "½"]
+    separators = [" ", "  ", "\n", "\t", "", "\u00a0", "\u3000"]
+    posts = st.lists(st.tuples(st.sampled_from(pieces), st.sampled_from(separators)), max_size=10).map(
+        lambda pairs: "".join(piece + separator for piece, separator in pairs))
+
+    @hypothesis.settings(max_examples=200, deadline=None, derandomize=True)
+    @hypothesis.given(posts)
+    def check(text):
+        test_alignment_is_total_and_in_order(text)
+
+    check()
+
+
 def test_punctuation_and_stopwords_are_not_shown_and_edges_are_trimmed():
     text = "Besok ada AMPLOP 50rb, di gudang KPU!! Sebarkan!"
     pairs = [("nominaluang ,", 0.5), ("di gudang", 0.4), ("!", 0.3), ("yang", 0.25), ("kpu !", 0.2),
