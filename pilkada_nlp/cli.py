@@ -36,7 +36,7 @@ def _classify(args: argparse.Namespace) -> int:
         shown = text if len(text) <= 60 else text[:57] + "..."
         print(f"{prediction.label:<17}{prediction.score:>6.3f}  {scores}  {shown}")
         if prediction.explanation:
-            print("    because of: " + ", ".join(f"{ngram} ({weight:+.2f})" for ngram, weight in prediction.explanation))
+            print("    because of: " + ", ".join(f"{words} ({weight:+.2f})" for words, weight in prediction.explanation))
         if prediction.warning:
             print(f"    warning: {prediction.warning}")
     return 0
@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("classify", _classify, "classify texts given as arguments, or one per line on stdin")
     p.add_argument("texts", nargs="*")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--explain", action="store_true", help="show the n-grams behind each label")
+    p.add_argument("--explain", action="store_true", help="show the words of each post behind its label")
     p.add_argument("--model", default=None, help="shipped model name or model directory (default: default)")
 
     p = command("info", _info, "show the model's labels, thresholds, metrics, data sources and licences")
