@@ -168,15 +168,18 @@ def work_dir_for(dst: str | Path) -> Path:
     return dst.parent / f".{dst.name}.partial"
 
 
-def _claim(dst: Path) -> BinaryIO:
+def _claim(dst: Path) -> BinaryIO | None:
     """Hold an exclusive lock on ``dst`` for this run, so that two runs writing one output can't mix their parts in
     the shared work folder; the second gets a one-line :class:`~pilkada_nlp.io.InputFileError` instead.
 
     The lock is ``flock`` on ``.<name>.lock`` beside ``dst``: the kernel releases it when the returned file is closed
-    or the process dies (``kill -9`` included), so a stale lock never blocks ``--resume``.
+    or the process dies (``kill -9`` included), so a stale lock never blocks ``--resume``. Where there is no
+    ``flock`` (Windows) runs are not guarded and ``None`` is returned.
     """
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:
+        return None
     handle = open(dst.parent / f".{dst.name}.lock", "ab")  # noqa: SIM115 - the caller holds it for the whole run
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -334,6 +337,7 @@ def score_file(
     writer.join(state["parts"], temporary)
     os.replace(temporary, dst)
     shutil.rmtree(writer.work_dir, ignore_errors=True)
-    Path(lock.name).unlink(missing_ok=True)
-    lock.close()
+    if lock is not None:
+        Path(lock.name).unlink(missing_ok=True)
+        lock.close()
     return summary

@@ -145,6 +145,7 @@ def map_explanation(text: str, pairs: list[tuple[str, float]], top_k: int) -> tu
         if words in seen:
             continue
         seen.add(words)
+        weight = round(float(weight), 4)  # float32 contributions would print as 0.2842999994754791
         explanation.append((words, weight))
         highlights.extend((run[0].start, run[-1].end, weight) for run in placed)
         if len(explanation) == top_k:
