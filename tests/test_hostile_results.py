@@ -328,14 +328,14 @@ def test_malformed_manifests_are_one_line(tiny_model_dir, tmp_path, capsys, muta
     one_line_usage_error(["classify", "--model", broken, "halo"], capsys)
 
 
-@pytest.mark.parametrize("rows", ["", "r1,halo,\n"], ids=["header only", "nothing reviewed yet"])
-def test_review_files_without_reviewed_rows_import_nothing(tmp_path, rows):
+@pytest.mark.parametrize(("rows", "pending"), [("", 0), ("r1,halo,\n", 1)], ids=["header only", "nothing reviewed"])
+def test_review_files_without_reviewed_rows_import_nothing(tmp_path, rows, pending):
     from training.reviews import import_review
 
     path = tmp_path / "review.csv"
     path.write_text("review_id,text,gold_label\n" + rows)
     counts = import_review(path, annotations_dir=tmp_path / "a", reviewed_dir=tmp_path / "r")
-    assert counts == {"reviewed": 0, "pending": len(rows and [rows]), "pool_labels": 0, "own_posts": 0}
+    assert counts == {"reviewed": 0, "pending": pending, "pool_labels": 0, "own_posts": 0}
     assert not (tmp_path / "a").exists() and not (tmp_path / "r").exists()
 
 
