@@ -231,6 +231,23 @@ def test_stage_and_publish_replace_a_model_only_when_done(tmp_path, tiny_model_d
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging or old folder left
 
 
+def test_train_linear_replaces_a_model_and_leaves_nothing_beside_it(tmp_path, tiny_model_dir):
+    from tests.conftest import TINY_CORPUS
+    from training import train_linear
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = pd.DataFrame([{"text": f"{text} {filler}", "label": label, "source": "synthetic", "origin": "public"}
+                         for label in LABELS for text in TINY_CORPUS[label] for filler in ("", "ya", "lho")])
+    for split in ("train", "validation", "test", "real_test"):
+        rows.to_parquet(corpus / f"{split}.parquet")
+    out = tmp_path / "models" / "mine"
+    shutil.copytree(tiny_model_dir, out)
+    assert train_linear.main(["--corpus", str(corpus), "--out", str(out), "--c-grid", "1"]) == 0
+    assert load_model(out).metadata["name"] == "default"  # the new model, loadable
+    assert [p.name for p in out.parent.iterdir()] == ["mine"]  # no staging or old folder left beside it
+
+
 @pytest.mark.parametrize("trainer", ["train_linear", "train_transformer"])
 def test_trainers_refuse_a_bad_out_before_reading_anything(tmp_path, trainer, capsys):
     if trainer == "train_transformer":
