@@ -173,8 +173,8 @@ def _claim(dst: Path) -> BinaryIO | None:
     the shared work folder; the second gets a one-line :class:`~pilkada_nlp.io.InputFileError` instead.
 
     The lock is ``flock`` on ``.<name>.lock`` beside ``dst``: the kernel releases it when the returned file is closed
-    or the process dies (``kill -9`` included), so a stale lock never blocks ``--resume``. Where there is no
-    ``flock`` (Windows) runs are not guarded and ``None`` is returned.
+    or the process dies (``kill -9`` included), so a stale lock never blocks ``--resume`` (the empty file a failed
+    run leaves holds no lock). Where there is no ``flock`` (Windows) runs are not guarded and ``None`` is returned.
     """
     try:
         import fcntl
