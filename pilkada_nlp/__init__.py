@@ -29,14 +29,15 @@ def classify(
             list of predictions in the same order, even for one item).
         model: a loaded :class:`Classifier`, a shipped model name, a model directory, or ``None`` for the default.
             Models are loaded once and cached.
-        explain: also return the n-grams that pushed hardest towards each predicted label.
-        explain_top: with ``explain``, at most this many n-grams per prediction.
+        explain: also return the words of the post (as written in it) that pushed hardest towards each predicted
+            label, and their character offsets for highlighting (``Prediction.explanation`` and ``.highlights``).
+        explain_top: with ``explain``, at most this many words per prediction.
 
     Raises:
         TypeError: ``texts`` is not a string or a sequence of strings; the message names the offending index.
 
-    Empty or whitespace-only texts give ``benign`` with no flags and ``warning="empty text"``; very long texts are
-    truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
+    Empty or whitespace-only texts give ``benign`` with no flags, NaN scores and ``warning="empty text"`` (as
+    :func:`score_file` does); very long texts are truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
     """
     classifier = model if isinstance(model, Classifier) else load_model(model)
     return classifier.classify(texts, explain=explain, explain_top=explain_top)

@@ -3,6 +3,8 @@
 Output = every input column, then :data:`OUTPUT_COLUMNS`: ``label``, ``score``, one ``score_<label>`` per label,
 ``flags`` (``;``-joined, empty for none) and ``error``. A row that can't be scored (missing, NaN, not text, empty,
 undecodable bytes) keeps its place, gets an ``error`` message and empty scores: output rows = input rows, in order.
+A row without text (empty, blank or missing: a CSV file cannot tell them apart) gets what :func:`pilkada_nlp.classify`
+gives empty text: ``label`` benign, no flags, empty scores, and ``error`` ``"empty text"`` or ``"missing text"``.
 An input column whose name clashes with an output column is kept as ``input_<name>``. In a CSV/TSV file, a row with
 more fields than the header is kept too, unscored, its ``error`` naming its line (see :func:`flag_rows`).
 
@@ -25,16 +27,17 @@ import os
 import shutil
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Collection, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from pilkada_nlp import io
+from pilkada_nlp.inputs import EMPTY_WARNING
 from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import Classifier, load_model
 from pilkada_nlp.models.manifest import sha256_of
@@ -44,6 +47,9 @@ OUTPUT_COLUMNS = ["label", "score", *(f"score_{label}" for label in LABELS), "fl
 #: Rows per chunk: big enough to amortise per-call costs, small enough for flat memory and frequent checkpoints.
 DEFAULT_CHUNKSIZE = 10_000
 STATE_FILE = "state.json"
+MISSING_TEXT = "missing text"
+#: Errors of rows with no text at all: they are scored as :func:`pilkada_nlp.classify` scores empty text.
+NO_TEXT = (EMPTY_WARNING, MISSING_TEXT)
 
 
 class ColumnError(KeyError):
@@ -57,19 +63,21 @@ def row_error(value: object) -> str | None:
     """Why ``value`` can't be scored, or None when it can (a non-blank ``str`` without undecodable bytes)."""
     if isinstance(value, str):
         if not value.strip():
-            return "empty text"
+            return EMPTY_WARNING
         if io.has_undecodable(value):
             return "undecodable bytes in text (wrong --encoding?)"
         return None
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return "missing text"
+        return MISSING_TEXT
     return f"not text ({type(value).__name__})"
 
 
-def output_name(column: str) -> str:
-    """The name an input column has in the output (``input_<name>`` when it clashes with an output column)."""
+def output_name(column: str, columns: Collection[str] = ()) -> str:
+    """The name input column ``column`` has in the output, given all input ``columns``: its own, or ``input_<name>``
+    when it clashes with an output column, with one more ``input_`` while that is another input column's name (an
+    input with both ``label`` and ``input_label`` keeps both)."""
     name = column
-    while name in OUTPUT_COLUMNS:
+    while name in OUTPUT_COLUMNS or (name != column and name in columns):
         name = f"input_{name}"
     return name
 
@@ -110,7 +118,12 @@ def score_partition(frame: pd.DataFrame, text_column: str, ref: ModelRef) -> pd.
 
 
 def check_column(columns: list, text_column: str) -> None:
-    """Raise :class:`ColumnError` naming the existing columns when ``text_column`` is not one of ``columns``."""
+    """Raise :class:`ColumnError` naming the existing columns when ``text_column`` is not one of ``columns``, or
+    when a column name appears twice (which column is the text, and which one a row's value belongs to, would be a
+    guess)."""
+    repeated = sorted(str(c) for c, n in Counter(columns).items() if n > 1)
+    if repeated:
+        raise ColumnError(f"column names must be unique; {', '.join(map(repr, repeated))} appear more than once")
     if text_column not in columns:
         raise ColumnError(
             f"text column {text_column!r} not found; the columns are: "
@@ -130,14 +143,15 @@ def score_dataframe(
     classifier = _classifier(model)
     values = df[text_column].tolist()
     errors = [row_error(value) for value in values]
-    ok = [i for i, error in enumerate(errors) if error is None]
+    # rows without text go through classify as "", so both give the same result: benign, no flags, NaN scores
+    ok = [i for i, error in enumerate(errors) if error is None or error in NO_TEXT]
     n = len(df)
     label = np.full(n, None, dtype=object)
     score = np.full(n, np.nan)
     scores = np.full((n, len(LABELS)), np.nan)
     flags = np.full(n, None, dtype=object)
     if ok:
-        predictions = classifier.classify([values[i] for i in ok])
+        predictions = classifier.classify([values[i] if errors[i] is None else "" for i in ok])
         label[ok] = [p.label for p in predictions]
         score[ok] = [p.score for p in predictions]
         scores[ok] = [[p.scores[name] for name in LABELS] for p in predictions]
@@ -149,7 +163,7 @@ def score_dataframe(
     columns.update({f"score_{name}": pd.Series(scores[:, j], index=df.index) for j, name in enumerate(LABELS)})
     columns.update({"flags": text(flags), "error": text(errors)})
     out = pd.DataFrame(columns, index=df.index)
-    renamed = df.rename(columns={c: output_name(c) for c in df.columns if c in OUTPUT_COLUMNS})
+    renamed = df.rename(columns={c: output_name(c, df.columns) for c in df.columns if c in OUTPUT_COLUMNS})
     return pd.concat([renamed, out], axis=1)
 
 
@@ -173,6 +187,28 @@ def work_dir_for(dst: str | Path) -> Path:
     """The folder where an unfinished run of ``dst`` keeps its parts and checkpoint."""
     dst = Path(dst)
     return dst.parent / f".{dst.name}.partial"
+
+
+def _claim(dst: Path) -> BinaryIO | None:
+    """Hold an exclusive lock on ``dst`` for this run, so that two runs writing one output can't mix their parts in
+    the shared work folder; the second gets a one-line :class:`~pilkada_nlp.io.InputFileError` instead.
+
+    The lock is ``flock`` on ``.<name>.lock`` beside ``dst``: the kernel releases it when the returned file is closed
+    or the process dies (``kill -9`` included), so a stale lock never blocks ``--resume`` (the empty file a failed
+    run leaves holds no lock). Where there is no ``flock`` (Windows) runs are not guarded and ``None`` is returned.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    handle = open(dst.parent / f".{dst.name}.lock", "ab")  # noqa: SIM115 - the caller holds it for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise io.InputFileError(f"{dst}: another run is writing this output right now; wait for it to finish or "
+                                "choose another output file") from None
+    return handle
 
 
 def _fingerprint(src: Path, table: io.Table, text_column: str, chunksize: int, classifier: Classifier,
@@ -320,6 +356,7 @@ def score_file(
     check_column(table.columns, text_column)
     classifier = _classifier(model)
     writer = io.PartWriter(dst, work_dir_for(dst), escape_formulas=escape_formulas)
+    lock = _claim(dst)  # held until this function returns or raises (the file closes with it)
     fingerprint = _fingerprint(src, table, text_column, chunksize, classifier, writer)
     state = _resumable_state(writer.work_dir, fingerprint) if resume else None
     if state is None:
@@ -331,7 +368,7 @@ def score_file(
     summary = Summary.from_dict(state["summary"])
     writer.work_dir.mkdir(parents=True, exist_ok=True)
 
-    text_out = output_name(text_column)
+    text_out = output_name(text_column, table.columns)
     done_parts, resumed_rows, skipped_rows = state["parts"], state["rows"], 0
     with tqdm(total=table.total_rows, initial=state["rows"], unit="rows", disable=not progress,
               desc=src.name, mininterval=0.5) as bar:
@@ -361,4 +398,7 @@ def score_file(
     writer.join(state["parts"], temporary)
     os.replace(temporary, dst)
     shutil.rmtree(writer.work_dir, ignore_errors=True)
+    if lock is not None:
+        Path(lock.name).unlink(missing_ok=True)
+        lock.close()
     return summary

@@ -19,7 +19,7 @@ def _model(args: argparse.Namespace) -> Classifier:
     """``--model`` loaded, or a one-line usage error (unknown name, failed checksum, torch not installed)."""
     try:
         return load_model(args.model)
-    except (FileNotFoundError, ValueError, ImportError) as error:
+    except (OSError, ValueError, ImportError) as error:
         args.parser.error(f"--model {args.model or 'default'}: {error}")
 
 
@@ -39,8 +39,8 @@ def _classify(args: argparse.Namespace) -> int:
         shown = terminal_safe(text if len(text) <= 60 else text[:57] + "...")
         print(f"{prediction.label:<17}{prediction.score:>6.3f}  {scores}  {shown}")
         if prediction.explanation:
-            print("    because of: " + ", ".join(f"{terminal_safe(ngram)} ({weight:+.2f})"
-                                              for ngram, weight in prediction.explanation))
+            print("    because of: " + ", ".join(f"{terminal_safe(words)} ({weight:+.2f})"
+                                              for words, weight in prediction.explanation))
         if prediction.warning:
             print(f"    warning: {prediction.warning}")
     return 0
@@ -60,8 +60,9 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Errors of the batch commands that are the user's to fix: shown as one line by ``parser.error``.
-_USER_ERRORS = (FileNotFoundError, KeyError, ValueError, ImportError)
+#: Errors of the batch commands that are the user's to fix: shown as one line by ``parser.error``. OSError covers
+#: what the file system refuses (a read-only folder, a full disk, a folder where a file should be).
+_USER_ERRORS = (OSError, KeyError, ValueError, ImportError)
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -146,14 +147,19 @@ def _train(args: argparse.Namespace) -> int:
         missing = [name for name in ("torch", "transformers", "datasets") if find_spec(name) is None]
         if missing:
             args.parser.error(f"--backend transformer needs the [transformer] extra ({', '.join(missing)} missing)")
+    from training.outdir import check_out
+
+    out = args.out or ("build/models/transformer" if args.backend == "transformer" else "pilkada_nlp/models/default")
+    try:
+        check_out(out)  # before the corpus build and the training, which take minutes
+    except ValueError as error:
+        args.parser.error(f"--out {error}")
     status = build_corpus.main(["--data-dir", args.data_dir, "--out", args.corpus])
     if status:
         return status
     if args.backend == "transformer":
-        out = args.out or "build/models/transformer"
         return train_transformer.main(["--corpus", args.corpus, "--out", out, "--name", args.name or "transformer",
                                        "--base-model", args.base_model])
-    out = args.out or "pilkada_nlp/models/default"
     return train_linear.main(["--corpus", args.corpus, "--out", out, "--name", args.name or "default"])
 
 
@@ -226,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("texts", nargs="*", help="posts to classify (default: read stdin, one post per line, blank lines "
                    "included, one result per line)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--explain", action="store_true", help="show the n-grams behind each label")
+    p.add_argument("--explain", action="store_true", help="show the words of each post behind its label")
     p.add_argument("--model", default=None, help=MODEL_HELP)
 
     p = command("info", _info, "show the model's labels, thresholds, metrics, data sources and licences (reads the "

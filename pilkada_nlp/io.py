@@ -48,6 +48,7 @@ from typing import Any
 import pandas as pd
 
 from pilkada_nlp.models.manifest import sha256_of
+from pilkada_nlp.labels import LABELS
 
 #: File extension -> format name.
 FORMATS = {
@@ -56,6 +57,8 @@ FORMATS = {
 }
 #: Delimiters tried on the header line of a ``.csv`` file, in order of preference on ties.
 DELIMITERS = (",", ";", "\t", "|")
+#: The numeric columns of a scored file (:data:`pilkada_nlp.batch.OUTPUT_COLUMNS`), read back as numbers.
+SCORE_COLUMNS = ("score", *(f"score_{label}" for label in LABELS))
 #: Rows an XLSX sheet can hold, header included.
 XLSX_MAX_ROWS = 1_048_576
 #: Characters an XLSX cell can hold (openpyxl silently cuts longer text).
@@ -648,6 +651,8 @@ class PartWriter:
         self.dst = Path(dst)
         self.escape_formulas = escape_formulas
         self.format = file_format(self.dst)
+        if self.dst.is_dir():  # checked now: the final rename onto a folder would fail only after all the work
+            raise InputFileError(f"{self.dst}: is a folder; give the output a file name")
         self.work_dir = Path(work_dir)
         if self.format in ("parquet", "xlsx"):
             _needs("pyarrow", f"writing .{self.format} files")
@@ -807,6 +812,25 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, escape_formulas: bool 
 
 
 def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> pd.DataFrame:
-    """A whole (small) table, read with the same detection and checks as streaming."""
+    """A whole (small) table, read with the same detection and checks as streaming.
+
+    Every column comes back as written (CSV/TSV cells as text, so ids like ``007`` keep their zeros), except the
+    score columns of a scored file (:data:`SCORE_COLUMNS`), which come back as floats with NaN for the rows that were
+    not scored, in every format: ``read_table("scored.csv")["score"].mean()`` works.
+    """
     table = open_table(path, encoding=encoding, sheet=sheet)
-    return pd.concat(list(table.chunks(100_000)), ignore_index=True)
+    return _scores_as_numbers(pd.concat(list(table.chunks(100_000)), ignore_index=True))
+
+
+def _scores_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Convert :data:`SCORE_COLUMNS` to float64 where every non-empty cell is a number; an input column that merely
+    shares the name (``score`` holding text) is left as it is."""
+    for column in SCORE_COLUMNS:
+        if column not in frame.columns or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column]
+        blank = values.map(lambda v: _missing(v) or (isinstance(v, str) and not v.strip())).to_numpy(dtype=bool)
+        numbers = pd.to_numeric(values.where(~blank, None), errors="coerce")
+        if numbers[~blank].notna().all():
+            frame[column] = numbers.astype("float64")
+    return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, overload
@@ -28,9 +29,26 @@ class Prediction:
         score: the probability of ``label``.
         scores: the probability of every label (in :data:`pilkada_nlp.LABELS` order); they sum to 1.
         flags: every non-benign label whose score passes its threshold, highest score first. Empty means "no review".
-        explanation: with ``explain=True``, the n-grams that pushed hardest towards ``label``, as
-            ``(ngram, contribution)`` pairs, strongest first; otherwise ``None``.
+            **Flags are single-label in practice**: the scores are one softmax (they sum to 1), and every pair of
+            the default's and the transformer's thresholds sums to more than 1, so two labels can't both pass. The
+            ensemble's thresholds leave two pairs open (hoax + illegal_campaign 0.975, hate_speech +
+            illegal_campaign 1.0), but no validation post reaches them. A post that fits two labels (a hateful hoax)
+            gets the one the annotation guidelines' primary-label rule picks (``illegal_campaign`` > ``hate_speech``
+            > ``hoax``), which is also how the training labels were made; ``benchmarks/multilabel.py`` has the
+            numbers. Read ``flags`` as "review this post, for this reason", not as a list of every label that fits.
+        explanation: with ``explain=True``, the words that pushed hardest towards ``label``, as ``(text,
+            contribution)`` pairs, strongest first, ``text`` written as in the post (``"wkwk"``, ``"50rb"``, not the
+            normalised ``tertawa`` / ``nominaluang``); punctuation and function words (``resources/
+            display_stopwords.json``) are never shown. Otherwise ``None``.
         warning: why the input was handled specially (empty, truncated, invalid characters), or ``None``.
+        highlights: with ``explain=True``, ``(start, end, contribution)`` for every place in the post where a word
+            of ``explanation`` occurs, in text order: ``text[start:end]`` is the word, offsets into the string that
+            was passed to ``classify`` (spans of different words may overlap). Otherwise ``None``.
+
+    Empty or whitespace-only text has nothing to score: ``label`` is ``"benign"``, ``flags`` is empty, ``score`` and
+    every value of ``scores`` are NaN (``None`` in :meth:`to_dict`, so JSON stays valid) and ``warning`` is
+    ``"empty text"``. :func:`pilkada_nlp.score_file` writes the same row: benign, no flags, empty scores, ``error``
+    ``"empty text"``.
     """
 
     label: str
@@ -39,12 +57,16 @@ class Prediction:
     flags: tuple[str, ...] = ()
     explanation: tuple[tuple[str, float], ...] | None = None
     warning: str | None = field(default=None)
+    highlights: tuple[tuple[int, int, float], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of all fields."""
         out = asdict(self)
+        out["score"] = _json_number(self.score)
+        out["scores"] = {label: _json_number(value) for label, value in self.scores.items()}
         out["flags"] = list(self.flags)
         out["explanation"] = None if self.explanation is None else [list(pair) for pair in self.explanation]
+        out["highlights"] = None if self.highlights is None else [list(span) for span in self.highlights]
         return out
 
     @overload
@@ -81,6 +103,11 @@ class Prediction:
             row["explanation"] = "; ".join(f"{ngram} ({weight:+.2f})" for ngram, weight in self.explanation)
         row["warning"] = self.warning
         return row
+
+
+def _json_number(value: float) -> float | None:
+    """``None`` for NaN, which JSON can't hold."""
+    return None if math.isnan(value) else value
 
 
 def to_frame(predictions: list[Prediction]):

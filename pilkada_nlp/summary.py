@@ -60,7 +60,8 @@ class Summary:
         top_n: how many of the most confident flagged posts to keep.
         rows: rows seen; ``errors`` of them could not be scored.
         label_counts: scored rows per primary label.
-        flag_counts: rows carrying each flag (a post can carry several).
+        flag_counts: rows carrying each flag (the shipped models give a post at most one: see
+            :class:`pilkada_nlp.Prediction`).
         flagged: rows with at least one flag, i.e. to review.
         error_counts: rows per kind of error (:func:`error_kind`: the message without its line number).
         histograms: per label, row counts in :data:`BINS` equal bins of ``score_<label>`` over the scored rows.

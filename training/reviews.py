@@ -76,6 +76,8 @@ def import_review(
     Raises :class:`pilkada_nlp.review.ReviewFileError` or :class:`AnnotationError` with one-line messages.
     """
     reviewed, pending = read_review(path, annotator=annotator)
+    if reviewed.empty:  # a header-only file, or nothing reviewed yet: nothing to store (and no typed columns to use)
+        return {"reviewed": 0, "pending": pending, "pool_labels": 0, "own_posts": 0}
     keys = [k or row_key(t) for k, t in zip(reviewed["row_key"], reviewed["text"])]
     reviewed = reviewed.assign(row_key=keys)
     pool = reviewed[reviewed["source"].isin(POOL_SOURCES)]

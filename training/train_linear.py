@@ -36,6 +36,7 @@ from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.models.classifier import softmax
 from pilkada_nlp.models.manifest import write_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
+from training import outdir
 from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
 
@@ -172,6 +173,7 @@ def fit(train: pd.DataFrame, validation: pd.DataFrame, config: LinearConfig) -> 
 def train(config: LinearConfig) -> dict:
     """Fit, calibrate, tune, evaluate and save; returns the manifest."""
     start = time.perf_counter()
+    outdir.check_out(config.out)
     corpus = Path(config.corpus)
     splits = {name: read_split(corpus, name) for name in ("train", "validation", "test", "real_test")}
     if (corpus / "heldout_pool.parquet").is_file():  # corpora built before the held-out pool existed have none
@@ -188,10 +190,7 @@ def train(config: LinearConfig) -> dict:
         metrics[name] = split_metrics(splits[name], predicted, majority)
         print(f"{name}: macro-F1 {metrics[name]['macro_f1']}, flags {metrics[name]['flags']}", flush=True)
 
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.iterdir():
-        stale.unlink()
+    out = outdir.stage(config.out)
     backend.save(out)
     stats_path = corpus / "corpus_stats.json"
     corpus_stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
@@ -216,6 +215,7 @@ def train(config: LinearConfig) -> dict:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training_seconds": round(time.perf_counter() - start, 1),
     })
+    outdir.publish(out, config.out)
     return manifest
 
 
@@ -223,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     defaults = LinearConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=defaults.corpus, help="folder with train/validation/test parquet files")
-    parser.add_argument("--out", default=defaults.out, help="model directory to write (its contents are replaced)")
+    parser.add_argument("--out", default=defaults.out, type=outdir.out_argument,
+                        help="model directory to write (replaced only if it is a model directory)")
     parser.add_argument("--name", default=defaults.name)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--c-grid", type=float, nargs="+", default=list(defaults.c_grid))

@@ -7,6 +7,7 @@ Results are cached per resolved directory, so ``classify`` never reloads.
 
 from __future__ import annotations
 
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from pilkada_nlp.models.manifest import MANIFEST, ModelFileError, read_manifest
 from pilkada_nlp.text import SUPPORTED_VERSIONS
 
 DEFAULT_MODEL = "default"
+#: What reading a damaged model directory raises besides :class:`ModelFileError`.
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, EOFError, zipfile.BadZipFile)
 SHIPPED_DIR = Path(__file__).parent
 #: Models kept in the repository but left out of the wheel (they need torch; the transformer's weights are 51 MB).
 #: In a checkout (``pip install -e``) they load by name like the default; elsewhere :func:`resolve` says how.
@@ -58,7 +61,17 @@ def load_model(name_or_path: str | Path | None = None, *, quantize: str | None =
     whose files are missing, unlisted, oversized, unsafe (pickle) or fail their sha256 check, whose manifest has a
     field of the wrong type or out of range, or for ``quantize`` on a model without a transformer.
     """
-    return _load(resolve(name_or_path), quantize)
+    directory = resolve(name_or_path)
+    try:
+        return _load(directory, quantize)
+    except ModelFileError:
+        raise
+    except _MALFORMED as error:
+        # a manifest field missing or of the wrong type, a weight file that passes its checksum but can't be parsed:
+        # one line naming the folder, not a traceback from deep inside a backend
+        message = " ".join(str(error).split())[:300]
+        raise ModelFileError(f"{directory}: malformed model ({MANIFEST} or a weight file): "
+                             f"{type(error).__name__}: {message}") from None
 
 
 @lru_cache(maxsize=8)
