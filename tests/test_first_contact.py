@@ -124,7 +124,7 @@ def test_info_on_the_ensemble_reads_the_manifest_only():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=REPO,
                           timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "members:     default (weight 1.0), transformer (weight 1.0)" in done.stdout
+    assert "members:     linear_v1 (weight 1.0), transformer (weight 1.0)" in done.stdout
 
 
 @pytest.mark.parametrize("name", ["default", "ensemble", "transformer"])

@@ -277,7 +277,9 @@ def one_line_usage_error(argv: list[str], capsys) -> str:
         main([str(a) for a in argv])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "Traceback" not in err
-    return err.strip().splitlines()[-1]
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("Try '"), "a usage error ends with the pointer to --help"
+    return lines[0]
 
 
 @pytest.fixture()

@@ -137,7 +137,8 @@ def row_weights(train: pd.DataFrame, config: LinearConfig) -> np.ndarray:
     unlike real ones and silver rows; then each label gets the same total weight (balanced classes)."""
     y = train["label"].map({label: i for i, label in enumerate(LABELS)}).to_numpy()
     weights = np.where(train["origin"].str.startswith("annotated"), config.real_weight, 1.0)
-    weights = weights * train["weight"].to_numpy()
+    if "weight" in train.columns:  # corpora built before surface and silver weights have none
+        weights = weights * train["weight"].to_numpy()
     totals = np.bincount(y, weights=weights, minlength=len(LABELS))
     multipliers = np.array([config.label_weights.get(label, 1.0) for label in LABELS])
     return weights * (weights.sum() * multipliers / (len(LABELS) * totals))[y]
