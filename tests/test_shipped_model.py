@@ -93,7 +93,7 @@ def test_transformer_and_ensemble_ship_small_and_checksummed():
     assert sum(p.stat().st_size for p in transformer.iterdir()) <= 60 * 2**20, "issue 4: at most 60 MB"
     assert read_manifest(transformer)["files"].keys() >= {"model.safetensors", "tokenizer.json", "config.json"}
     members = read_manifest(resolve("ensemble"))["members"]
-    assert [m["model"] for m in members] == ["default", "transformer"]
+    assert [m["model"] for m in members] == ["linear_v1", "transformer"]
 
 
 @pytest.mark.parametrize("name", SHIPPED_WITH_TORCH)
@@ -106,8 +106,16 @@ def test_torch_models_get_the_reference_posts_right(torch_models, name):
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", SHIPPED_WITH_TORCH)
 def test_torch_models_match_their_stored_metrics_on_real_test(torch_models, built_corpus, name):
-    """The real-post slice only (704 posts): re-scoring the 3,402-post test split with torch would take minutes."""
+    """The real-post slice only: re-scoring the test split with torch would take minutes. Stored metrics belong to
+    the corpus a model was trained on; the torch models predate the current one (see model_card.md)."""
+    import json
+
     model = torch_models[name]
+    fingerprint = json.loads((built_corpus / "corpus_stats.json").read_text())["fingerprint"]
+    trained_on = model.metadata.get("training_data", {}).get("fingerprint")
+    if trained_on != fingerprint:
+        pytest.skip(f"{name} was trained on an earlier corpus ({str(trained_on)[:12]}…): its stored metrics are "
+                    "for that corpus's splits")
     frame = pd.read_parquet(built_corpus / "real_test.parquet")
     predicted = model.predict(frame["text"].tolist())
     stored = model.metadata["metrics"]["real_test"]

@@ -38,7 +38,7 @@ def sample_lines() -> dict[str, str]:
         "p.scores": _line("p.scores", f"{scores}  (sums to 1)"),
         "p.flags": _line("p.flags", f"{p.flags!r}: every non-benign label over its threshold, strongest first; () "
                                     "means no review needed"),
-        "p.explanation": _line("p.explanation", f"{explanation}: the n-grams that pushed hardest towards the label"),
+        "p.explanation": _line("p.explanation", f"{explanation}: the words of the post, as written, that pushed hardest towards the label"),
         "p.to_pipeline()": _line("p.to_pipeline()", f"{{'label': {p.label!r}, 'score': {p.score:.3f}}}  (Hugging "
                                                     "Face pipeline shape)"),
         "p.to_pipeline(top_k=None)": _line("p.to_pipeline(top_k=None)", f"every label, best first: [{{'label': "
