@@ -12,7 +12,7 @@ from pilkada_nlp.explain import map_explanation
 from pilkada_nlp.inputs import as_text_list, check_text, original_offset
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.predictions import Prediction
-from pilkada_nlp.text import has_evidence, normalize
+from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
 
 #: Warning of a post that holds no word that could support a flag (see :func:`pilkada_nlp.text.has_evidence`).
 NO_EVIDENCE_WARNING = "no evidence: nothing in the text could support a flag"
@@ -121,7 +121,8 @@ class Classifier:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
         flags: list[str] = []
-        if text.strip() and not has_evidence(normalize(text)):
+        evidence_text = model_input if self.normalizer_version == NORMALIZER_VERSION else normalize(text)
+        if text.strip() and not has_evidence(evidence_text):
             warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:
             flags = sorted(  # NaN scores (empty text) pass no threshold
