@@ -75,7 +75,8 @@ def authored_weights(authored: pd.Series, real: pd.Series, seed: int = 0) -> tup
     Weight = P(real | surface) / P(authored | surface) × n_authored / n_real (the density ratio that makes the
     weighted authored posts look like the real ones to the surface classifier), clipped to
     [:data:`MIN_AUTHORED_WEIGHT`, 1]: posts whose surface is typical of real posts keep full weight, posts that only
-    an author would write count less. The weighted AUC says how much surface signal is left for a model to learn.
+    an author would write count less. The weighted AUC re-weights the same out-of-fold scores the weights come from,
+    so it is an optimistic view of how much surface signal is left for a model to learn, not a fresh measurement.
     """
     scores, y = _authored_probability(authored, real, seed)
     p = np.clip(scores[: len(authored)], 1e-4, 1 - 1e-4)
