@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 
 def classify(
-    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False
+    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False, factcheck: object = None
 ) -> Prediction | list[Prediction]:
     """Classify Indonesian posts as ``hoax``, ``hate_speech``, ``illegal_campaign`` or ``benign``.
 
@@ -30,6 +30,8 @@ def classify(
         model: a loaded :class:`Classifier`, a shipped model name, a model directory, or ``None`` for the default.
             Models are loaded once and cached.
         explain: also return the n-grams that pushed hardest towards each predicted label.
+        factcheck: a fact-check index (:func:`pilkada_nlp.factcheck.load_index`, or its path): each prediction gets
+            ``matches``, a strong match that the post asserts raises ``hoax`` and one it debunks lowers it.
 
     Raises:
         TypeError: ``texts`` is not a string or a sequence of strings; the message names the offending index.
@@ -38,7 +40,7 @@ def classify(
     truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
     """
     classifier = model if isinstance(model, Classifier) else load_model(model)
-    return classifier.classify(texts, explain=explain)
+    return classifier.classify(texts, explain=explain, factcheck=factcheck)
 
 
 def __getattr__(name: str):

@@ -24,6 +24,23 @@ from pilkada_nlp.labels import BENIGN
 HOAX = "hoax"
 
 
+def as_index(factcheck: Any) -> Any:
+    """An open index for an index object or a path (paths are opened read-only once and cached)."""
+    if hasattr(factcheck, "match") and hasattr(factcheck, "thresholds"):
+        return factcheck
+    from pathlib import Path
+
+    from pilkada_nlp.factcheck.index import load_index
+
+    key = str(Path(factcheck).expanduser().resolve())
+    if key not in _OPEN:
+        _OPEN[key] = load_index(key)
+    return _OPEN[key]
+
+
+_OPEN: dict[str, Any] = {}
+
+
 def deciding_match(matches: Sequence[Any]) -> Any | None:
     """The most similar match with a false verdict, or None."""
     false = [m for m in matches if m.verdict_class == "false"]

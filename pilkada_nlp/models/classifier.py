@@ -76,8 +76,13 @@ class Classifier:
         return [prediction.label for prediction in self.classify(texts)]
 
     # -- the full result ----------------------------------------------------------------------------------------
-    def classify(self, texts: object, *, explain: bool = False, top_k: int = 5) -> Prediction | list[Prediction]:
-        """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order)."""
+    def classify(self, texts: object, *, explain: bool = False, top_k: int = 5,
+                 factcheck: object = None) -> Prediction | list[Prediction]:
+        """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order).
+
+        ``factcheck``: a :class:`~pilkada_nlp.factcheck.FactCheckIndex` (or its path): adds ``matches`` and applies
+        the match rule of :mod:`pilkada_nlp.factcheck.integrate` to the ``hoax`` flag.
+        """
         items, single = as_text_list(texts)
         checked = [check_text(value, i) for i, value in enumerate(items)]
         inputs = [self._normalize(text) for text, _ in checked]
@@ -85,6 +90,10 @@ class Classifier:
         predictions = []
         for (text, warning), model_input, row in zip(checked, inputs, probabilities):
             predictions.append(self._prediction(text, model_input, row, warning, explain, top_k))
+        if factcheck is not None:
+            from pilkada_nlp.factcheck.integrate import apply_matches, as_index
+
+            predictions = apply_matches(predictions, [text for text, _ in checked], as_index(factcheck))
         return predictions[0] if single else predictions
 
     def _normalize(self, text: str) -> str:
