@@ -5,7 +5,9 @@ A post that quotes a hoax to refute it is benign under the guidelines, so a matc
 Features come from the post *around* the claim: the post and the claim are normalised (:func:`pilkada_nlp.text.normalize`),
 every post token that is also a claim token becomes ``_c_`` (runs collapse to one), and what is left (framing words
 such as ``benarkah``, ``tidak benar``, ``faktanya``, ``sebarkan``, a ``?``) is hashed as unigrams and bigrams, plus a
-few position features (question mark at the end, share of the post that is claim). A multinomial logistic regression
+few position features (question mark at the end, share of the post that is claim) and two lexicon features (any
+of :data:`DEBUNK_CUES` / :data:`QUESTION_CUES` around the claim, so a refutation word never seen in training pairs
+still counts). A multinomial logistic regression
 over them is trained by ``training/train_stance.py`` and shipped as ``stance_model.npz`` + ``stance_model.json``
 (sha256 checked, no pickle). Without the shipped file, cue words decide (:func:`rule_stance`).
 """
@@ -31,7 +33,7 @@ _WORD = re.compile(r"[\w@]+|\?")
 
 DEBUNK_CUES = ("hoaks", "hoax", "hoaxs", "tidak benar", "salah", "faktanya", "fakta", "klarifikasi", "disinformasi",
                "misinformasi", "keliru", "bantah", "membantah", "dibantah", "menyesatkan", "jangan percaya", "palsu",
-               "bohong", "tidak terbukti", "cek fakta", "bukan")
+               "bohong", "tidak terbukti", "cek fakta", "bukan", "rekayasa")
 QUESTION_CUES = ("benarkah", "apa benar", "apakah", "betulkah", "beneran", "emang", "masa", "mohon dicek",
                  "ada yang tahu", "bener gak", "benar tidak", "benar tidak sih")
 
@@ -58,6 +60,9 @@ def feature_names(post: str, claim: str) -> list[str]:
         feats.append("bias:has_q")
     own = sum(t != CLAIM_TOKEN for t in seq)
     feats.append(f"bias:own_words_{min(own, 12) // 3}")
+    words = " " + " ".join(t for t in seq if t != CLAIM_TOKEN) + " "
+    feats += ["cue:debunk" for cue in DEBUNK_CUES if f" {cue} " in words]
+    feats += ["cue:question" for cue in QUESTION_CUES if f" {cue} " in words]
     return feats
 
 
