@@ -40,6 +40,10 @@ RRF_K = 60
 CANDIDATES = 50
 #: Most tokens of a post sent to FTS5 (long posts: the first ones; claims sit early).
 MAX_QUERY_TOKENS = 64
+#: Post tokens in more than this share of the claims are not sent to FTS5 (they hardly move BM25 but make it visit
+#: most of the index); the rarest few are kept when nothing else is left.
+MAX_DF_SHARE = 0.2
+KEEP_RAREST = 3
 #: Similarity defaults; an index stores its own (``manifest["similarity"]``).
 DEFAULT_SIMILARITY = {"dense_floor": 0.75, "dense_weight": 0.5}
 #: Integration thresholds before tuning (see :func:`pilkada_nlp.factcheck.integrate.tune_thresholds`).
@@ -90,11 +94,10 @@ class FactCheckIndex:
         self.path = directory
         self.manifest = manifest
         self._db = connection
-        self._vectors16 = vectors
-        self._vectors = vectors.astype(np.float32)
+        self._vectors = vectors.astype(np.float32)  # float16 on disk; float32 for the product (one copy kept)
         self.encoder = encoder
         self.writable = writable
-        self._stance = None
+        self._df = self._document_frequencies()
 
     # -- building ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -161,14 +164,15 @@ class FactCheckIndex:
         except BaseException:
             self._db.rollback()
             raise
-        vectors = np.concatenate([self._vectors16, new.astype(np.float16)])
+        vectors = np.concatenate([self._vectors.astype(np.float16), new.astype(np.float16)])
         store.write_vectors(self.path, vectors)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         manifest = {k: v for k, v in self.manifest.items() if k not in ("format", "format_version", "files")}
         manifest.update(entries=len(vectors), updated=now, builds=manifest.get("builds", []) + [
             {"at": now, "added": True, **summary.to_dict()}])
         self.manifest = store.write_manifest(self.path, manifest)
-        self._vectors16, self._vectors = vectors, vectors.astype(np.float32)
+        self._vectors = vectors.astype(np.float32)
+        self._df = self._document_frequencies()
         return summary
 
     def set_thresholds(self, thresholds: dict[str, Any]) -> None:
@@ -200,6 +204,12 @@ class FactCheckIndex:
             raise KeyError(f"no fact-check with id {id_}")
         return Record(*row)
 
+    def records(self):
+        """``(id, Record)`` of every fact-check, in id order."""
+        for row in self._db.execute(
+                "SELECT id, claim, verdict, url, date, source, explanation FROM records ORDER BY id"):
+            yield row[0], Record(*row[1:])
+
     def match(self, texts: object, k: int = 5, *, mode: str = "fused", stance: bool = True
               ) -> list[Match] | list[list[Match]]:
         """The top-``k`` fact-checks for each post, best first.
@@ -219,7 +229,7 @@ class FactCheckIndex:
         results = []
         for start in range(0, len(posts), ENCODE_BATCH):
             batch = posts[start : start + ENCODE_BATCH]
-            query_vectors = self.encoder.queries(batch)
+            query_vectors = self.encoder.queries(batch) if mode != "lexical" else [None] * len(batch)
             dense_scores = self._vectors @ query_vectors.T if mode != "lexical" else None
             for i, post in enumerate(batch):
                 norm = normalised[start + i]
@@ -242,8 +252,16 @@ class FactCheckIndex:
         return results[0] if single else results
 
     # -- internals --------------------------------------------------------------------------------------------------
+    def _document_frequencies(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT term, doc FROM records_vocab"))
+
     def _lexical(self, normalised: str, depth: int) -> list[int]:
-        query = fts_query(_tokens(normalised))
+        tokens = list(dict.fromkeys(t.lower() for t in _tokens(normalised)))
+        limit = MAX_DF_SHARE * len(self)
+        kept = [t for t in tokens if self._df.get(t, 0) <= limit]
+        if len(kept) < KEEP_RAREST:
+            kept = sorted(tokens, key=lambda t: self._df.get(t, 0))[:KEEP_RAREST]
+        query = fts_query(kept)
         if query is None:
             return []
         rows = self._db.execute(
@@ -253,16 +271,11 @@ class FactCheckIndex:
 
     def _idf(self, tokens: set[str]) -> dict[str, float]:
         n = len(self)
-        found: dict[str, int] = {}
-        words = list(tokens)
-        for start in range(0, len(words), 500):
-            chunk = words[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self._db.execute(f"SELECT term, doc FROM records_vocab WHERE term IN ({marks})", chunk))
-        return {t: math.log(1.0 + n / (found.get(t, 0) + 1.0)) for t in tokens}
+        return {t: math.log(1.0 + n / (self._df.get(t, 0) + 1.0)) for t in tokens}
 
-    def _matches(self, post: str, normalised: str, ids: list[int], query_vector: np.ndarray,
+    def _matches(self, post: str, normalised: str, ids: list[int], query_vector: np.ndarray | None,
                  stance: bool) -> list[Match]:
+        """Matches for ``ids``; without a query vector (``mode="lexical"``) the similarity is the lexical one."""
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
@@ -277,14 +290,17 @@ class FactCheckIndex:
         out = []
         for id_ in ids:
             row = rows[id_]
-            cosine = float(self._vectors[id_ - 1] @ query_vector)
-            dense = min(1.0, max(0.0, (cosine - floor) / (1.0 - floor)))
             both = sum(idf[t] for t in query_tokens & claim_tokens[id_])
             smaller = min(sum(idf[t] for t in query_tokens), sum(idf[t] for t in claim_tokens[id_])) or 1.0
             lexical = min(1.0, both / smaller)
-            similarity = round(weight * dense + (1 - weight) * lexical, 4)
+            if query_vector is None:
+                cosine, similarity = None, round(lexical, 4)
+            else:
+                cosine = round(float(self._vectors[id_ - 1] @ query_vector), 4)
+                dense = min(1.0, max(0.0, (cosine - floor) / (1.0 - floor)))
+                similarity = round(weight * dense + (1 - weight) * lexical, 4)
             out.append(Match(id_, row[1], row[2], row[3], row[4], row[5], row[6], similarity,
-                             lexical=round(lexical, 4), dense=round(cosine, 4)))
+                             lexical=round(lexical, 4), dense=cosine))
         if stance and out:
             from pilkada_nlp.factcheck.stance import predict_stance
 
