@@ -282,7 +282,8 @@ class FactCheckIndex:
         rows = {row[0]: row for row in self._db.execute(
             f"SELECT r.id, r.claim, r.verdict, r.verdict_class, r.url, r.date, r.source, f.norm FROM records r "
             f"JOIN records_fts f ON f.rowid = r.id WHERE r.id IN ({marks})", ids)}
-        query_tokens = {t.lower() for t in _tokens(normalised)}
+        # Post words no claim has can't match anything; leaving them out keeps "Sebarkan!" from lowering similarity.
+        query_tokens = {t.lower() for t in _tokens(normalised) if t.lower() in self._df}
         claim_tokens = {id_: {t.lower() for t in _tokens(rows[id_][7])} for id_ in ids}
         idf = self._idf(query_tokens.union(*claim_tokens.values()))
         params = {**DEFAULT_SIMILARITY, **self.manifest.get("similarity", {})}
