@@ -334,9 +334,12 @@ def test_cli_build_match_and_score(tiny_model_dir, tmp_path, capsys):
     posts = tmp_path / "posts.csv"
     pd.DataFrame({"text": [CLAIMS[2][0], "selamat pagi"]}).to_csv(posts, index=False)
     assert main(["score", str(posts), "-o", str(tmp_path / "scored.csv"), "--model", str(tiny_model_dir), "--quiet",
-                 "--factcheck", str(tmp_path / "ix")]) == 0
+                 "--factcheck", str(tmp_path / "ix"), "--report", str(tmp_path / "report.html")]) == 0
     scored = pd.read_csv(tmp_path / "scored.csv")
     assert scored.loc[0, "match_url"] == "https://cekfakta.example/2" and "match_similarity" in scored
+    assert "fact-checks matched most often" in capsys.readouterr().out
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Fact-checks matched" in report and 'href="https://cekfakta.example/2"' in report
 
 
 @pytest.mark.parametrize("argv, message", [
