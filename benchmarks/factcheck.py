@@ -32,6 +32,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -57,7 +58,9 @@ from training.factcheck_archive import ARCHIVE_COLUMNS, claim_key, cross_pairs, 
 QUERY_PREFERENCE = ["turnbackhoax2024_alharkan", "bdc2020_satriadata_hoax", "mafindo_hoax_1k",
                     "pilpres2024_hoax_headlines"]
 VARIANTS = ("natural", "paraphrased", "truncated")
-MODES = ("lexical", "dense", "fused")
+MODES = ("lexical", "dense", "fused-rrf", "fused")
+#: A query "contains the claim" when at least this share of the claim key's words (3+ letters) is in the post.
+CONTAINS_SHARE = 0.3
 
 
 class CachingEncoder:
@@ -120,6 +123,8 @@ def attach_relevant(queries: pd.DataFrame, index: FactCheckIndex, counts: dict) 
     counts["queries_without_relevant"] = int((queries["relevant"].map(len) == 0).sum())
     queries = queries[queries["relevant"].map(len) > 0].reset_index(drop=True)
     counts["queries"] = len(queries)
+    queries["contains_claim"] = [contains_claim(p, k) for p, k in zip(queries["post"], queries["key"])]
+    counts["queries_containing_claim"] = int(queries["contains_claim"].sum())
     return queries
 
 
@@ -160,7 +165,10 @@ def retrieval(index: FactCheckIndex, queries: pd.DataFrame) -> dict:
     for variant in VARIANTS:
         for mode in MODES:
             started = time.perf_counter()
-            results = index.match(texts[variant], k=10, mode=mode, stance=False)
+            if mode == "fused-rrf":
+                results = index.match(texts[variant], k=10, mode="fused", rerank=False, stance=False)
+            else:
+                results = index.match(texts[variant], k=10, mode=mode, stance=False)
             ids = [[m.id for m in matches] for matches in results]
             out[f"{variant}/{mode}"] = {**ranking_metrics(ids, queries["relevant"].tolist()),
                                         "seconds": round(time.perf_counter() - started, 1)}
@@ -169,7 +177,17 @@ def retrieval(index: FactCheckIndex, queries: pd.DataFrame) -> dict:
                 by_pair[f"{origin} -> {target}"] = {
                     "n": len(group), **ranking_metrics([ids[i] for i in group.index], group["relevant"].tolist())}
             out[f"{variant}/{mode}"]["by_archive_pair"] = by_pair
+            contains = queries["contains_claim"].to_numpy()
+            for name, mask in (("contains_claim", contains), ("not_contains_claim", ~contains)):
+                picked = np.where(mask)[0]
+                out[f"{variant}/{mode}"][name] = {
+                    "n": len(picked), **ranking_metrics([ids[i] for i in picked], [queries["relevant"][i] for i in picked])}
     return out
+
+
+def contains_claim(post: str, key: str) -> bool:
+    words = set(re.findall(r"\w{3,}", key))
+    return len(words & set(re.findall(r"\w{3,}", normalize(post)))) >= CONTAINS_SHARE * max(1, len(words))
 
 
 # --- 2. stance -----------------------------------------------------------------------------------------------------
@@ -365,9 +383,18 @@ def markdown(report: dict) -> str:
         lines += [f"Paired benchmark: {c['pairs']} cross-archive pairs, {c['pairs_without_post']} without a post-like "
                   f"side, {c['queries']} queries; index of {report['index'].get('entries', '?')} fact-checks "
                   f"(the queries' own records left out).", ""]
-        rows = [[variant, mode, *(report["retrieval"][f"{variant}/{mode}"][m] for m in ("success@1", "success@10", "map@5"))]
+        names = {"lexical": "lexical (FTS5 BM25)", "dense": "dense (e5)", "fused-rrf": "fused (RRF order)",
+                 "fused": "fused (RRF, re-ranked by similarity; default)"}
+        rows = [[variant, names[mode], *(report["retrieval"][f"{variant}/{mode}"][m]
+                                         for m in ("success@1", "success@10", "map@5"))]
                 for variant in VARIANTS for mode in MODES]
         lines += [table(["query", "retrieval", "Success@1", "Success@10", "MAP@5"], rows), ""]
+        natural = report["retrieval"]["natural/fused"]
+        lines += [f"By whether the post contains the claim (>= {CONTAINS_SHARE:.0%} of the claim's words; the others "
+                  "are mostly posts whose claim is in an image or video), fused, natural queries:", "",
+                  table(["queries", "n", "Success@1", "Success@10", "MAP@5"],
+                        [[name, natural[name]["n"], natural[name]["success@1"], natural[name]["success@10"],
+                          natural[name]["map@5"]] for name in ("contains_claim", "not_contains_claim")]), ""]
         by = report["retrieval"]["natural/fused"]["by_archive_pair"]
         lines += ["Fused, natural queries, by archive pair:", "",
                   table(["query -> index", "n", "Success@1", "Success@10", "MAP@5"],
