@@ -76,6 +76,8 @@ def _score(args: argparse.Namespace) -> int:
 
     if args.report and not args.report.lower().endswith((".html", ".htm", ".json")):
         args.parser.error(f"--report {args.report}: use a .html or .json file name")
+    if args.factcheck and args.jobs > 1:
+        print("note: --jobs is ignored with --factcheck (the index is queried in this process)", file=sys.stderr)
     try:
         summary = score_file(
             args.input, args.output, text_column=args.text_column, model=load_model(args.model),
