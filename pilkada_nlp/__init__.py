@@ -5,7 +5,7 @@
     Prediction(label='illegal_campaign', score=0.93, ...)
 
 Public API: :func:`classify`, :func:`load_model`, :data:`LABELS`, :class:`Prediction`; for tables and files,
-:func:`score_dataframe` and :func:`score_file`.
+:func:`score_dataframe` and :func:`score_file`; for matching posts to known debunks, :mod:`pilkada_nlp.factcheck`.
 """
 
 from __future__ import annotations

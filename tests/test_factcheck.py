@@ -309,6 +309,19 @@ def test_classify_with_an_index_adds_matches_and_raises_hoax(tiny_model_dir, ind
     assert empty.matches == () and empty.to_row()["match_claim"] == "" and math.isnan(empty.to_row()["match_similarity"])
 
 
+def test_tune_stores_thresholds_in_the_manifest(tiny_model_dir, index_dir, tmp_path):
+    path = copy_index(index_dir, tmp_path / "tune")
+    index = load_index(path, writable=True)
+    posts = [f"Sebarkan! {CLAIMS[0][0]}", f"HOAKS: {CLAIMS[0][0]}. Faktanya tidak benar", f"Viralkan: {CLAIMS[2][0]}",
+             "ayo datang ke tps"]
+    tuned = index.tune(posts, [True, False, True, False], model=str(tiny_model_dir))
+    stored = load_index(path).thresholds
+    assert stored["assert_similarity"] == tuned["assert_similarity"] and stored["tuned_on"]["posts"] == 4
+    assert tuned["tuned_on"]["false_flags_after"] <= tuned["tuned_on"]["false_flags_before"]
+    with pytest.raises(ValueError, match="differ in length"):
+        index.tune(posts, [True])
+
+
 def test_score_dataframe_adds_match_columns(tiny_model_dir, index):
     from pilkada_nlp.batch import MATCH_COLUMNS, score_dataframe
 

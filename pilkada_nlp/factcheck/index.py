@@ -184,6 +184,25 @@ class FactCheckIndex:
         manifest["thresholds"] = {**manifest.get("thresholds", {}), **thresholds}
         self.manifest = store.write_manifest(self.path, manifest)
 
+    def tune(self, texts: list[str], is_hoax: list[bool], *, model: Any = None, k: int = 5) -> dict[str, Any]:
+        """Tune the integration thresholds on labelled validation posts and store them (needs a writable index).
+
+        ``texts``: posts (hoaxes, debunks, other posts); ``is_hoax``: their gold answers; ``model``: the classifier
+        whose flags are adjusted (default: the shipped default). See
+        :func:`pilkada_nlp.factcheck.integrate.tune_thresholds` for the rule. Returns the stored thresholds.
+        """
+        from pilkada_nlp.factcheck.integrate import tune_thresholds
+        from pilkada_nlp.models import Classifier, load_model
+
+        if len(texts) != len(is_hoax):
+            raise ValueError(f"texts and is_hoax differ in length ({len(texts)} vs {len(is_hoax)})")
+        classifier = model if isinstance(model, Classifier) else load_model(model)
+        predictions = classifier.classify(list(texts))
+        tuned = tune_thresholds([p.flags for p in predictions], [p.scores for p in predictions],
+                                self.match(list(texts), k=k), [bool(v) for v in is_hoax])
+        self.set_thresholds(tuned)
+        return tuned
+
     # -- reading ----------------------------------------------------------------------------------------------------
     def __len__(self) -> int:
         return int(self.manifest["entries"])
