@@ -108,8 +108,9 @@ def paired_setup(df: pd.DataFrame, quick: bool) -> tuple[pd.DataFrame, pd.DataFr
     index_rows = df.drop(index=queries["row"]).reset_index(drop=True)
     if quick:
         keys = set(queries["key"])
+        others = index_rows[~index_rows["key"].isin(keys)]
         index_rows = pd.concat([index_rows[index_rows["key"].isin(keys)],
-                                index_rows[~index_rows["key"].isin(keys)].sample(500, random_state=0)])
+                                others.sample(min(500, len(others)), random_state=0)])
         index_rows = index_rows.reset_index(drop=True)
     return queries, index_rows, {"pairs": len(pairs), "pairs_without_post": skipped}
 
