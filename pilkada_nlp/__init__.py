@@ -5,7 +5,7 @@
     Prediction(label='illegal_campaign', score=0.93, ...)
 
 Public API: :func:`classify`, :func:`load_model`, :data:`LABELS`, :class:`Prediction`; for tables and files,
-:func:`score_dataframe` and :func:`score_file`.
+:func:`score_dataframe` and :func:`score_file`; for matching posts to known debunks, :mod:`pilkada_nlp.factcheck`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ __version__ = "0.1.0"  # the only version string: pyproject.toml reads it, and m
 
 
 def classify(
-    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False, explain_top: int = 5
+    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False, explain_top: int = 5,
+    factcheck: object = None,
 ) -> Prediction | list[Prediction]:
     """Classify Indonesian posts as ``hoax``, ``hate_speech``, ``illegal_campaign`` or ``benign``.
 
@@ -32,6 +33,8 @@ def classify(
         explain: also return the words of the post (as written in it) that pushed hardest towards each predicted
             label, and their character offsets for highlighting (``Prediction.explanation`` and ``.highlights``).
         explain_top: with ``explain``, at most this many words per prediction.
+        factcheck: a fact-check index (:func:`pilkada_nlp.factcheck.load_index`, or its path): each prediction gets
+            ``matches``, a strong match that the post asserts raises ``hoax`` and one it debunks lowers it.
 
     Raises:
         TypeError: ``texts`` is not a string or a sequence of strings; the message names the offending index.
@@ -40,7 +43,7 @@ def classify(
     :func:`score_file` does); very long texts are truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
     """
     classifier = model if isinstance(model, Classifier) else load_model(model)
-    return classifier.classify(texts, explain=explain, explain_top=explain_top)
+    return classifier.classify(texts, explain=explain, explain_top=explain_top, factcheck=factcheck)
 
 
 def __getattr__(name: str):

@@ -44,6 +44,8 @@ from pilkada_nlp.models.manifest import sha256_of
 from pilkada_nlp.summary import Summary, terminal_safe
 
 OUTPUT_COLUMNS = ["label", "score", *(f"score_{label}" for label in LABELS), "flags", "error"]
+#: Added after :data:`OUTPUT_COLUMNS` when scoring with a fact-check index (the best match of each row).
+MATCH_COLUMNS = ["match_claim", "match_url", "match_verdict", "match_similarity", "match_stance"]
 #: Rows per chunk: big enough to amortise per-call costs, small enough for flat memory and frequent checkpoints.
 DEFAULT_CHUNKSIZE = 10_000
 STATE_FILE = "state.json"
@@ -132,9 +134,11 @@ def check_column(columns: list, text_column: str) -> None:
 
 
 def score_dataframe(
-    df: pd.DataFrame, text_column: str, *, model: Classifier | str | Path | None = None
+    df: pd.DataFrame, text_column: str, *, model: Classifier | str | Path | None = None, factcheck: Any = None
 ) -> pd.DataFrame:
     """Return ``df`` with the :data:`OUTPUT_COLUMNS` appended, same rows, same order, same index.
+
+    ``factcheck``: a fact-check index (or its path): the match rule applies and :data:`MATCH_COLUMNS` are added.
 
     Raises :class:`ColumnError` (a ``KeyError``) when ``text_column`` is missing. Bad rows never raise: they get an
     ``error`` message (see the module docstring).
@@ -150,8 +154,13 @@ def score_dataframe(
     score = np.full(n, np.nan)
     scores = np.full((n, len(LABELS)), np.nan)
     flags = np.full(n, None, dtype=object)
+    matched = {name: np.full(n, None, dtype=object) for name in MATCH_COLUMNS}
     if ok:
-        predictions = classifier.classify([values[i] if errors[i] is None else "" for i in ok])
+        predictions = classifier.classify([values[i] if errors[i] is None else "" for i in ok], factcheck=factcheck)
+        if factcheck is not None:
+            rows = [p.to_row() for p in predictions]
+            for name in MATCH_COLUMNS:
+                matched[name][ok] = [row[name] for row in rows]
         label[ok] = [p.label for p in predictions]
         score[ok] = [p.score for p in predictions]
         scores[ok] = [[p.scores[name] for name in LABELS] for p in predictions]
@@ -162,6 +171,8 @@ def score_dataframe(
     columns: dict[str, Any] = {"label": text(label), "score": pd.Series(score, index=df.index)}
     columns.update({f"score_{name}": pd.Series(scores[:, j], index=df.index) for j, name in enumerate(LABELS)})
     columns.update({"flags": text(flags), "error": text(errors)})
+    if factcheck is not None:
+        columns.update({name: text(values_) for name, values_ in matched.items()})
     out = pd.DataFrame(columns, index=df.index)
     renamed = df.rename(columns={c: output_name(c, df.columns) for c in df.columns if c in OUTPUT_COLUMNS})
     return pd.concat([renamed, out], axis=1)
@@ -263,16 +274,17 @@ def _resumable_state(work: Path, fingerprint: dict[str, Any]) -> dict[str, Any] 
 
 
 def _score_chunks(
-    chunks: Iterator[tuple[int, pd.DataFrame]], text_column: str, classifier: Classifier, jobs: int
+    chunks: Iterator[tuple[int, pd.DataFrame]], text_column: str, classifier: Classifier, jobs: int,
+    factcheck: Any = None,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """``(index, scored)`` in input order; with ``jobs > 1``, chunks are scored by that many worker processes.
 
     At most ``jobs + 1`` chunks are in flight, so memory stays bounded; results are written in order, so the output
     and the checkpoints are the same as with one process.
     """
-    if jobs <= 1:
+    if jobs <= 1 or factcheck is not None:
         for index, chunk in chunks:
-            yield index, score_dataframe(chunk, text_column, model=classifier)
+            yield index, score_dataframe(chunk, text_column, model=classifier, factcheck=factcheck)
         return
     from concurrent.futures import ProcessPoolExecutor
 
@@ -323,6 +335,7 @@ def score_file(
     jobs: int = 1,
     sheet: str | None = None,
     escape_formulas: bool = True,
+    factcheck: Any = None,
 ) -> Summary:
     """Score the ``text_column`` of file ``src`` into file ``dst``, formats by extension (see :mod:`pilkada_nlp.io`).
 
@@ -339,6 +352,8 @@ def score_file(
         escape_formulas: in a CSV/TSV output, prefix text cells that a spreadsheet would run as a formula with ``'``
             (:func:`pilkada_nlp.io.escape_formula`; :func:`pilkada_nlp.io.read_table` removes it again). Turn off only
             for outputs that no spreadsheet opens.
+        factcheck: a fact-check index or its path: adds :data:`MATCH_COLUMNS` (scored in this process: ``jobs``
+            is ignored with an index).
 
     Returns the run's :class:`~pilkada_nlp.summary.Summary`.
 
@@ -355,9 +370,15 @@ def score_file(
     table = io.open_table(src, encoding=encoding, sheet=sheet)
     check_column(table.columns, text_column)
     classifier = _classifier(model)
+    if factcheck is not None:
+        from pilkada_nlp.factcheck.integrate import as_index
+
+        factcheck = as_index(factcheck)
     writer = io.PartWriter(dst, work_dir_for(dst), escape_formulas=escape_formulas)
     lock = _claim(dst)  # held until this function returns or raises (the file closes with it)
     fingerprint = _fingerprint(src, table, text_column, chunksize, classifier, writer)
+    if factcheck is not None:
+        fingerprint["factcheck"] = hashlib.sha256(json.dumps(factcheck.manifest, sort_keys=True).encode()).hexdigest()
     state = _resumable_state(writer.work_dir, fingerprint) if resume else None
     if state is None:
         shutil.rmtree(writer.work_dir, ignore_errors=True)
@@ -383,7 +404,7 @@ def score_file(
                     read_errors[index] = errors
                     yield index, chunk
 
-        for index, scored in _score_chunks(todo(), text_column, classifier, jobs):
+        for index, scored in _score_chunks(todo(), text_column, classifier, jobs, factcheck):
             scored = flag_rows(scored, read_errors.pop(index))
             summary.add(scored, text_out, rows_before=state["rows"])
             state["part_files"].append(writer.write(index, scored))

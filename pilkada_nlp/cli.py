@@ -70,6 +70,8 @@ def _score(args: argparse.Namespace) -> int:
     from pilkada_nlp.batch import DEFAULT_CHUNKSIZE, score_file
     from pilkada_nlp.summary import Summary
 
+    if args.factcheck and args.jobs > 1:
+        print("note: --jobs is ignored with --factcheck (the index is queried in this process)", file=sys.stderr)
     try:
         if args.report:
             Summary.check_report(args.report)  # before scoring: a missing matplotlib must not cost the whole run
@@ -78,7 +80,7 @@ def _score(args: argparse.Namespace) -> int:
             args.input, args.output, text_column=args.text_column, model=load_model(args.model),
             chunksize=args.chunksize or DEFAULT_CHUNKSIZE, resume=args.resume, encoding=args.encoding,
             progress=not args.quiet, top_n=args.top, jobs=args.jobs, sheet=args.sheet,
-            escape_formulas=args.escape_formulas,
+            escape_formulas=args.escape_formulas, factcheck=_open_index(args, args.factcheck),
         )
         if args.report:
             summary.write(args.report)
@@ -92,6 +94,64 @@ def _score(args: argparse.Namespace) -> int:
     print(summary.to_text())
     if args.report:
         print(f"report: {args.report}")
+    return 0
+
+
+#: Where `factcheck match` and `score --factcheck` look for an index when none is given.
+INDEX_ENV = "PILKADA_NLP_FACTCHECK_INDEX"
+
+
+def _open_index(args: argparse.Namespace, path: str | None):
+    """The fact-check index at ``path`` (read-only), or a one-line usage error."""
+    if path is None:
+        return None
+    from pilkada_nlp.factcheck import load_index
+
+    try:
+        return load_index(path)
+    except (FileNotFoundError, ValueError, ImportError) as error:
+        args.parser.error(f"--factcheck {path}: {error}" if hasattr(args, "factcheck") else str(error))
+
+
+def _factcheck_build(args: argparse.Namespace) -> int:
+    from pilkada_nlp.factcheck import FactCheckIndex
+
+    columns = {}
+    for item in args.column:
+        field, sep, name = item.partition("=")
+        if not sep or not field or not name:
+            args.parser.error(f"--column {item}: use FIELD=NAME, e.g. --column claim=title")
+        columns[field.strip()] = name.strip()
+    try:
+        index = FactCheckIndex.build(args.archive, args.output, columns=columns, strict=args.strict,
+                                     encoder=args.encoder, progress=not args.quiet, overwrite=args.force)
+    except (FileNotFoundError, FileExistsError, ValueError, ImportError) as error:
+        args.parser.error(str(error))
+    print(f"built {args.output}: {len(index):,} fact-checks ({index.encoder.name})")
+    print(index.build_summary.to_text())
+    return 0
+
+
+def _factcheck_match(args: argparse.Namespace) -> int:
+    path = args.index or os.environ.get(INDEX_ENV)
+    if not path:
+        args.parser.error(f"give --index INDEX (a directory from `pilkada-nlp factcheck build`) or set {INDEX_ENV}")
+    index = _open_index(args, path)
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        args.parser.error("give texts as arguments or one per line on stdin")
+    results = index.match(texts, k=args.k)
+    for text, matches in zip(texts, results):
+        if args.json:
+            print(json.dumps({"text": text, "matches": [m.to_dict() for m in matches]}, ensure_ascii=False))
+            continue
+        print(text if len(text) <= 70 else text[:67] + "...")
+        if not matches:
+            print("    (no match)")
+        for m in matches:
+            claim = m.claim if len(m.claim) <= 70 else m.claim[:67] + "..."
+            print(f"  {m.similarity:.2f}  {m.stance or '-':<9}  [{m.verdict}] {claim}")
+            print(f"        {m.source or '-'} {m.date or ''} {m.url}".rstrip())
     return 0
 
 
@@ -258,6 +318,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="worker processes scoring in parallel, ~200 MB each "
                    "(default: 1)")
     table_options(p)
+    p.add_argument("--factcheck", default=None, metavar="INDEX",
+                   help="a fact-check index: adds match_claim, match_url, match_verdict, match_similarity, match_stance")
+
+    p = command("factcheck", None, "build a fact-check index from an archive of debunks, or match posts against one")
+    fc = p.add_subparsers(dest="factcheck_command", required=True)
+    q = fc.add_parser("build", help="index an archive (CSV/TSV/JSONL/Parquet with claim, verdict, url, date, source)",
+                      description="index an archive (CSV/TSV/JSONL/Parquet with claim, verdict, url, date, source "
+                                  "and optionally explanation)")
+    q.set_defaults(handler=_factcheck_build, parser=q)
+    q.add_argument("archive", help="the archive of fact-checks to index")
+    q.add_argument("-o", "--output", required=True, metavar="INDEX", help="index directory to create")
+    q.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
+                   help="the archive's name for a field, e.g. --column claim=title (repeatable)")
+    q.add_argument("--strict", action="store_true", help="refuse the archive if any row is bad (default: skip and count)")
+    q.add_argument("--force", action="store_true", help="replace an existing index")
+    q.add_argument("--encoder", default=None, help="dense encoder (default: multilingual-e5-small)")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q = fc.add_parser("match", help="the fact-checks that posts repeat", description="the fact-checks that posts "
+                      "repeat, with similarity and stance (texts as arguments or one per line on stdin)")
+    q.set_defaults(handler=_factcheck_match, parser=q)
+    q.add_argument("texts", nargs="*", help="posts to match (default: read stdin, one post per line)")
+    q.add_argument("--index", default=None, help=f"index directory (default: ${INDEX_ENV})")
+    q.add_argument("-k", type=int, default=3, help="matches per post")
+    q.add_argument("--json", action="store_true", help="one JSON object per line")
 
     p = command("review-export", _review_export, "write the scored posts to check by hand (uncertain ones near the "
                 "thresholds and a random audit sample), with an empty gold_label column")

@@ -44,6 +44,8 @@ class Prediction:
         highlights: with ``explain=True``, ``(start, end, contribution)`` for every place in the post where a word
             of ``explanation`` occurs, in text order: ``text[start:end]`` is the word, offsets into the string that
             was passed to ``classify`` (spans of different words may overlap). Otherwise ``None``.
+        matches: with ``classify(..., factcheck=index)``, the fact-checks the post matched
+            (:class:`pilkada_nlp.factcheck.Match`, best first); otherwise ``None``.
 
     Empty or whitespace-only text has nothing to score: ``label`` is ``"benign"``, ``flags`` is empty, ``score`` and
     every value of ``scores`` are NaN (``None`` in :meth:`to_dict`, so JSON stays valid) and ``warning`` is
@@ -58,6 +60,7 @@ class Prediction:
     explanation: tuple[tuple[str, float], ...] | None = None
     warning: str | None = field(default=None)
     highlights: tuple[tuple[int, int, float], ...] | None = None
+    matches: tuple[Any, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of all fields."""
@@ -67,6 +70,7 @@ class Prediction:
         out["flags"] = list(self.flags)
         out["explanation"] = None if self.explanation is None else [list(pair) for pair in self.explanation]
         out["highlights"] = None if self.highlights is None else [list(span) for span in self.highlights]
+        out["matches"] = None if self.matches is None else [dict(match) for match in out["matches"]]
         return out
 
     @overload
@@ -92,7 +96,9 @@ class Prediction:
         return [{"label": label, "score": score} for label, score in ranked[:top_k]]
 
     def to_row(self) -> dict[str, Any]:
-        """A flat dict for one DataFrame row: ``label``, ``score``, ``score_<label>`` per label, ``flags``, ``warning``.
+        """A flat dict for one DataFrame row: ``label``, ``score``, ``score_<label>`` per label, ``flags``, ``warning``
+        (and, with fact-check matches, ``match_claim``, ``match_url``, ``match_verdict``, ``match_similarity``,
+        ``match_stance`` of the best match).
 
         ``flags`` is joined with ``;`` (empty string for none) so the row survives CSV round trips.
         """
@@ -102,6 +108,12 @@ class Prediction:
         if self.explanation is not None:
             row["explanation"] = "; ".join(f"{ngram} ({weight:+.2f})" for ngram, weight in self.explanation)
         row["warning"] = self.warning
+        if self.matches is not None:  # the best fact-check match: one set of columns, empty when none
+            top = self.matches[0] if self.matches else None
+            row.update({"match_claim": top.claim if top else "", "match_url": top.url if top else "",
+                        "match_verdict": top.verdict if top else "",
+                        "match_similarity": top.similarity if top else float("nan"),
+                        "match_stance": (top.stance or "") if top else ""})
         return row
 
 

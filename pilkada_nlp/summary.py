@@ -39,6 +39,10 @@ def terminal_safe(text: str) -> str:
     """``text`` with every character a terminal could act on shown as an escape (``\\x1b``, ``\\u202e``), so a post
     can't move the cursor, recolour, retitle or rewrite the screen when it is printed."""
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+#: Matches at least this similar are counted in ``matched`` (runs with a fact-check index); at most MATCHES_KEPT kept.
+MATCH_SHOWN = 0.5
+MATCHES_KEPT = 20
 LABELS_SIZE = (7, 2.6)
 HISTOGRAM_SIZE = (3.2 * len(LABELS), 2.8)
 
@@ -68,6 +72,8 @@ class Summary:
         top: the most confident flagged posts, highest score first: row (its number in the file, counted from 1 as
             people and spreadsheet ids count: row 1 is the first row after the header), label, score, flags, and an
             excerpt of the text.
+        matched: with a fact-check index, the fact-checks most often matched (similarity >= :data:`MATCH_SHOWN`):
+            claim, url, verdict, rows, and rows per stance.
     """
 
     thresholds: dict[str, float]
@@ -80,6 +86,7 @@ class Summary:
     error_counts: dict[str, int] = field(default_factory=dict)
     histograms: dict[str, list[int]] = field(default_factory=lambda: {label: [0] * BINS for label in LABELS})
     top: list[dict[str, Any]] = field(default_factory=list)
+    matched: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, scored: pd.DataFrame, text_column: str, rows_before: int) -> None:
         """Count one scored chunk (output of :func:`pilkada_nlp.score_dataframe`) that follows ``rows_before`` rows."""
@@ -111,6 +118,19 @@ class Summary:
             ]
             merged = sorted(self.top + new, key=lambda item: (-item["score"], item["row"]))
             self.top = merged[: self.top_n]
+        if "match_similarity" in scored.columns:
+            self._add_matches(scored.loc[~failed])
+
+    def _add_matches(self, ok: pd.DataFrame) -> None:
+        """Count the matched fact-checks of a chunk (kept: the :data:`MATCHES_KEPT` most matched so far)."""
+        strong = ok[pd.to_numeric(ok["match_similarity"], errors="coerce").fillna(0) >= MATCH_SHOWN]
+        table = {(item["claim"], item["url"]): item for item in self.matched}
+        for row in strong[["match_claim", "match_url", "match_verdict", "match_stance"]].itertuples(index=False):
+            item = table.setdefault((row[0], row[1]), {"claim": row[0], "url": row[1], "verdict": row[2], "rows": 0,
+                                                       "stances": {}})
+            item["rows"] += 1
+            item["stances"][row[3] or "-"] = item["stances"].get(row[3] or "-", 0) + 1
+        self.matched = sorted(table.values(), key=lambda item: (-item["rows"], item["claim"]))[:MATCHES_KEPT]
 
     # -- numbers ----------------------------------------------------------------------------------------------
     def shares(self) -> dict[str, float]:
@@ -148,6 +168,11 @@ class Summary:
             for item in self.top:
                 text = terminal_safe(" ".join(item["text"].split()))
                 lines.append(f"  row {item['row']:<7} {item['label']:<17}{item['score']:.3f}  {text[:90]}")
+        if self.matched:
+            lines.append(f"fact-checks matched most often (similarity >= {MATCH_SHOWN}):")
+            for item in self.matched:
+                stances = ", ".join(f"{k} {v}" for k, v in item["stances"].items())
+                lines.append(f"  {item['rows']:>6,} rows ({stances})  [{item['verdict']}] {item['claim'][:70]}  {item['url']}")
         return "\n".join(lines)
 
     def _sparkline(self, label: str) -> str:
@@ -240,6 +265,14 @@ class Summary:
             for item in self.top
         )
         errors = "".join(f"<li>{html.escape(m)}: {n:,}</li>" for m, n in self.error_counts.items())
+        matched = "".join(
+            f"<tr><td>{item['rows']:,}</td><td>{html.escape(', '.join(f'{k} {v}' for k, v in item['stances'].items()))}"
+            f"</td><td>{html.escape(str(item['verdict']))}</td><td>{html.escape(str(item['claim']))}</td>"
+            f"<td><a href=\"{html.escape(str(item['url']), quote=True)}\">{html.escape(str(item['url']))}</a></td></tr>"
+            for item in self.matched
+        )
+        matched = (f"<h2>Fact-checks matched (similarity &ge; {MATCH_SHOWN})</h2><table><tr><th>rows</th><th>stance"
+                   f"</th><th>verdict</th><th>claim</th><th>url</th></tr>{matched}</table>") if matched else ""
         return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pilkada-nlp scoring report</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}table{{border-collapse:collapse}}
@@ -254,6 +287,7 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:to
 <img alt="score histograms per label" src="data:image/png;base64,{histograms_png}">
 <h2>Most confident flagged posts</h2>
 <table><tr><th>row</th><th>label</th><th>score</th><th>flags</th><th>text</th></tr>{top}</table>
+{matched}
 </body></html>
 """
 

@@ -83,12 +83,14 @@ class Classifier:
         return [prediction.label for prediction in self.classify(texts)]
 
     # -- the full result ----------------------------------------------------------------------------------------
-    def classify(self, texts: object, *, explain: bool = False,
-                 explain_top: int = 5) -> Prediction | list[Prediction]:
+    def classify(self, texts: object, *, explain: bool = False, explain_top: int = 5,
+                 factcheck: object = None) -> Prediction | list[Prediction]:
         """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order).
 
-        With ``explain``, each prediction's ``explanation`` holds at most ``explain_top`` n-grams. (Not ``top_k``:
+        With ``explain``, each prediction's ``explanation`` holds at most ``explain_top`` words. (Not ``top_k``:
         in Hugging Face pipelines that is the number of labels returned; see :meth:`Prediction.to_pipeline`.)
+        ``factcheck``: a :class:`~pilkada_nlp.factcheck.FactCheckIndex` (or its path): adds ``matches`` and applies
+        the match rule of :mod:`pilkada_nlp.factcheck.integrate` to the ``hoax`` flag.
         """
         check_explain_top(explain_top)
         items, single = as_text_list(texts)
@@ -98,6 +100,10 @@ class Classifier:
         predictions = []
         for original, (text, warning), model_input, row in zip(items, checked, inputs, probabilities):
             predictions.append(self._prediction(text, model_input, row, warning, explain, explain_top, len(original)))
+        if factcheck is not None:
+            from pilkada_nlp.factcheck.integrate import apply_matches, as_index
+
+            predictions = apply_matches(predictions, [text for text, _ in checked], as_index(factcheck))
         return predictions[0] if single else predictions
 
     def _normalize(self, text: str) -> str:
