@@ -265,10 +265,13 @@ def _normalize_v2(text: str) -> str:
         text = _MENTION.sub(f" {USER_TOKEN} ", text)
     if "#" in text:
         text = _HASHTAG.sub(_split_hashtag, text)
-    text = _REPEATS.sub(r"\1", text.lower())
+    text = text.lower()
+    if _REPEATS.search(text):  # search before sub: a sub with a template costs more even when nothing matches
+        text = _REPEATS.sub(r"\1", text)
     if _DIGIT.search(text):
         text = _MONEY.sub(f" {MONEY_TOKEN} ", text)
-        text = _REDUPLICATION.sub(r"\1 \1", text)
+        if _REDUPLICATION.search(text):
+            text = _REDUPLICATION.sub(r"\1 \1", text)
     tokens = _tokens_v2(text, emoji_found) if emoji_found else _TOKEN.findall(text)
     if _FIXED_WORDS.isdisjoint(tokens):
         slang = _slang()
@@ -287,10 +290,13 @@ def _normalize_v1(text: str) -> str:
         text = _MENTION.sub(f" {USER_TOKEN} ", text)
     if "#" in text:
         text = _HASHTAG.sub(_split_hashtag, text)
-    text = _REPEATS.sub(r"\1", text.lower())
+    text = text.lower()
+    if _REPEATS.search(text):  # search before sub: a sub with a template costs more even when nothing matches
+        text = _REPEATS.sub(r"\1", text)
     if _DIGIT.search(text):
         text = _MONEY.sub(f" {MONEY_TOKEN} ", text)
-        text = _REDUPLICATION.sub(r"\1 \1", text)
+        if _REDUPLICATION.search(text):
+            text = _REDUPLICATION.sub(r"\1 \1", text)
     if not text.isascii():  # joiners and emoji are non-ASCII
         text = _EMOJI.sub(r" \1 ", _EMOJI_JOINERS.sub("", text))
     slang = _slang()

@@ -34,3 +34,71 @@ def test_normalize_equals_reference_when_the_chunk_cache_is_warm():
     text = "😂😂 mantap 👍🏽 x😂y 😂\u200d"
     first = [normalize(text), normalize(text)]
     assert first == [normalize_reference(text)] * 2
+
+
+# -- n-gram features and classifier outputs ---------------------------------------------------------------------
+import numpy as np  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pilkada_nlp import load_model  # noqa: E402
+from pilkada_nlp.backends import linear  # noqa: E402
+from tests.conftest import TINY_CORPUS  # noqa: E402
+
+
+def assert_same_matrix(fast, reference):
+    assert fast.shape == reference.shape
+    assert np.array_equal(fast.indptr, reference.indptr)
+    assert np.array_equal(fast.indices, reference.indices)
+    assert fast.data.dtype == reference.data.dtype and np.array_equal(fast.data, reference.data)
+
+
+@pytest.fixture(scope="module", params=["tiny", "default"])
+def linear_model(request, tiny_model_dir):
+    """The tiny v2 model trained in the tests and the shipped linear model (v1, full vocabulary)."""
+    return load_model(tiny_model_dir if request.param == "tiny" else "default")
+
+
+def check_features(model, texts: list[str]):
+    features = model.backend.features
+    for inputs in ([normalize(t, model.normalizer_version) for t in texts], texts):  # normalised, and raw
+        reference = features.transform_reference(inputs)
+        assert_same_matrix(features.transform(inputs), reference)
+        for i, text in enumerate(inputs[:3]):
+            assert_same_matrix(features.transform([text]), reference[i])
+
+
+def test_features_equal_reference_on_fixed_cases(linear_model):
+    corpus = [t for texts in TINY_CORPUS.values() for t in texts]
+    check_features(linear_model, FIXED_CASES + corpus)
+    check_features(linear_model, [])
+    check_features(linear_model, ["", " ", "", "a", "", "", "", "", ""])
+
+
+@SETTINGS
+@given(texts=st.lists(hostile_texts(), max_size=40))
+def test_features_equal_reference_on_random_hostile_batches(linear_model, texts):
+    check_features(linear_model, texts)
+
+
+def test_token_table_overflow_keeps_features_exact(tiny_model_dir):
+    features = load_model(tiny_model_dir).backend.features
+    small = linear.NgramFeatures(features.config, cache_size=5)
+    small._set(list(features.word_vocabulary), features.word_idf, list(features.char_vocabulary), features.char_idf)
+    texts = [normalize(t) for t in FIXED_CASES]
+    for start in range(0, len(texts), 10):
+        batch = texts[start : start + 10]
+        assert_same_matrix(small.transform(batch), features.transform_reference(batch))
+
+
+def test_classifier_outputs_equal_reference(linear_model, monkeypatch):
+    from pilkada_nlp.models import classifier
+
+    texts = FIXED_CASES + [t for texts in TINY_CORPUS.values() for t in texts]
+    fast = linear_model.predict_proba(texts), linear_model.classify(texts, explain=True)
+    singles = [linear_model.classify(t, explain=True) for t in texts]
+    monkeypatch.setattr(classifier, "normalize", normalize_reference)
+    monkeypatch.setattr(linear.NgramFeatures, "transform", linear.NgramFeatures.transform_reference)
+    assert np.array_equal(fast[0], linear_model.predict_proba(texts))
+    reference = linear_model.classify(texts, explain=True)
+    assert fast[1] == reference
+    assert singles == reference

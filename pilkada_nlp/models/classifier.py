@@ -11,7 +11,7 @@ import numpy as np
 from pilkada_nlp.inputs import EMPTY_WARNING, as_text_list, check_text
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.predictions import Prediction
-from pilkada_nlp.text import has_evidence, normalize
+from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
 
 #: Warning of a post that holds no word that could support a flag (see :func:`pilkada_nlp.text.has_evidence`).
 NO_EVIDENCE_WARNING = "no evidence: nothing in the text could support a flag"
@@ -106,7 +106,7 @@ class Classifier:
         scores = {label: scores[label] for label in LABELS}
         if warning and EMPTY_WARNING in warning:
             flags: list[str] = []
-        elif not has_evidence(normalize(text)):
+        elif not has_evidence(model_input if self.normalizer_version == NORMALIZER_VERSION else normalize(text)):
             flags = []
             warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:
