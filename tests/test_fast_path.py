@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from pilkada_nlp.text import SUPPORTED_VERSIONS, normalize, normalize_reference
 from tests.hostile import FIXED_CASES, hostile_texts
 
-SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
@@ -97,8 +97,27 @@ def test_classifier_outputs_equal_reference(linear_model, monkeypatch):
     fast = linear_model.predict_proba(texts), linear_model.classify(texts, explain=True)
     singles = [linear_model.classify(t, explain=True) for t in texts]
     monkeypatch.setattr(classifier, "normalize", normalize_reference)
+    monkeypatch.setattr(classifier, "normalize_batch", lambda texts, v: [normalize_reference(t, v) for t in texts])
     monkeypatch.setattr(linear.NgramFeatures, "transform", linear.NgramFeatures.transform_reference)
     assert np.array_equal(fast[0], linear_model.predict_proba(texts))
     reference = linear_model.classify(texts, explain=True)
     assert fast[1] == reference
     assert singles == reference
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_normalize_batch_equals_reference_on_fixed_cases(version):
+    from pilkada_nlp.text import normalize_batch
+
+    texts = FIXED_CASES + ["a\x00b", "\x00", "x \x00 y"]
+    assert normalize_batch(texts, version) == [normalize_reference(t, version) for t in texts]
+    assert normalize_batch([], version) == []
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@SETTINGS
+@given(texts=st.lists(hostile_texts(), max_size=30))
+def test_normalize_batch_equals_reference_on_random_hostile_batches(version, texts):
+    from pilkada_nlp.text import normalize_batch
+
+    assert normalize_batch(texts, version) == [normalize_reference(t, version) for t in texts]

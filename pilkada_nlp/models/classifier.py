@@ -11,7 +11,7 @@ import numpy as np
 from pilkada_nlp.inputs import EMPTY_WARNING, as_text_list, check_text
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.predictions import Prediction
-from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
+from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize, normalize_batch
 
 #: Warning of a post that holds no word that could support a flag (see :func:`pilkada_nlp.text.has_evidence`).
 NO_EVIDENCE_WARNING = "no evidence: nothing in the text could support a flag"
@@ -69,7 +69,7 @@ class Classifier:
         """Calibrated probabilities, shape ``(n, len(labels))``, rows summing to 1."""
         items, _ = as_text_list(texts)
         clean = [check_text(value, i)[0] for i, value in enumerate(items)]
-        return self._probabilities([self._normalize(text) for text in clean])
+        return self._probabilities(self._normalize_all(clean))
 
     def predict(self, texts: object) -> list[str]:
         """The primary label of each text (see the class docstring for the rule)."""
@@ -80,16 +80,30 @@ class Classifier:
         """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order)."""
         items, single = as_text_list(texts)
         checked = [check_text(value, i) for i, value in enumerate(items)]
-        inputs = [self._normalize(text) for text, _ in checked]
+        texts = [text for text, _ in checked]
+        inputs = self._normalize_all(texts)
         probabilities = self._probabilities(inputs)
+        # the evidence rule reads the current normaliser's output: the model's own input when it is that version
+        current = self.normalizer_version == NORMALIZER_VERSION
+        evidence = inputs if current else self._normalize_all(texts, NORMALIZER_VERSION)
         predictions = []
-        for (text, warning), model_input, row in zip(checked, inputs, probabilities):
-            predictions.append(self._prediction(text, model_input, row, warning, explain, top_k))
+        for (text, warning), model_input, evidence_text, row in zip(checked, inputs, evidence, probabilities):
+            predictions.append(self._prediction(text, model_input, row, warning, explain, top_k, evidence_text))
         return predictions[0] if single else predictions
 
     def _normalize(self, text: str) -> str:
         """What the backend reads: the text normalised with the model's version, or as is for raw-text backends."""
         return text if self.normalizer_version is None else normalize(text, self.normalizer_version)
+
+    def _normalize_all(self, texts: list[str], version: str | None = None) -> list[str]:
+        """:meth:`_normalize` of every text (with ``version``, the model's by default), batched when there are several
+        (:func:`~pilkada_nlp.text.normalize_batch`, same output)."""
+        version = version or self.normalizer_version
+        if version is None:
+            return list(texts)
+        if len(texts) == 1:
+            return [normalize(texts[0], version)]
+        return normalize_batch(texts, version)
 
     def _probabilities(self, inputs: list[str]) -> np.ndarray:
         """Calibrated probabilities of backend inputs (see :meth:`_normalize`), in batches."""
@@ -101,12 +115,12 @@ class Classifier:
         return out
 
     def _prediction(self, text: str, model_input: str, row: np.ndarray, warning: str | None, explain: bool,
-                    top_k: int) -> Prediction:
+                    top_k: int, evidence_text: str | None = None) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
         if warning and EMPTY_WARNING in warning:
             flags: list[str] = []
-        elif not has_evidence(model_input if self.normalizer_version == NORMALIZER_VERSION else normalize(text)):
+        elif not has_evidence(normalize(text) if evidence_text is None else evidence_text):
             flags = []
             warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:
