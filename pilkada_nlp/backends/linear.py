@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections import Counter
 from itertools import chain
 from pathlib import Path
 
@@ -192,6 +193,7 @@ class NgramFeatures:
         self._cache: dict[str, list[int]] = {}
         self._cache_size = cache_size
         self._index: _WordIndex | None = None
+        self._idf_all: np.ndarray | None = None
         self._reset_tokens()
 
     def fit(self, texts: list[str]) -> NgramFeatures:
@@ -215,6 +217,7 @@ class NgramFeatures:
         self.char_idf = np.asarray(char_idf, dtype=np.float32)
         self._cache.clear()
         self._index = None
+        self._idf_all = None
         self._reset_tokens()
 
     # -- the vectorised path --------------------------------------------------------------------------------------
@@ -299,22 +302,29 @@ class NgramFeatures:
         return sp.hstack(blocks, format="csr")
 
     def _transform_one(self, text: str) -> sp.csr_matrix:
-        """One post: the reference path's n-grams, then :func:`_weigh_canonical` per block and one matrix."""
+        """One post: the reference path's n-grams (built with zips and C-level lookups), counted and sorted in
+        Python, weighed by :func:`_weigh_canonical` on both blocks at once, and one matrix: no per-call batch costs."""
+        if self._idf_all is None:
+            self._idf_all = np.concatenate([self.word_idf, self.char_idf])
+        tokens = text.split()
         lookup, (lo, hi) = self.word_vocabulary.get, self.config.word_ngrams
-        word_columns = [i for i in map(lookup, word_ngrams(text, lo, hi)) if i is not None]
+        word_columns = [i for i in map(lookup, tokens) if i is not None] if lo == 1 else []
+        for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
+            grams = map(" ".join, zip(*(tokens[k:] for k in range(n))))
+            word_columns.extend(i for i in map(lookup, grams) if i is not None)
         char_columns: list[int] = []
-        for word in text.split():
+        for word in tokens:
             char_columns.extend(self._char_ids(word))
-        data, indices = [], []
-        for block_columns, idf, offset in ((word_columns, self.word_idf, 0),
-                                           (char_columns, self.char_idf, len(self.word_idf))):
-            block = np.asarray(block_columns, dtype=np.int64)
-            indptr, block_indices, counts = _canonical_counts(np.zeros(len(block), np.int64), block, 1, len(idf))
-            data.append(_weigh_canonical(indptr, block_indices, counts, idf))
-            indices.append(block_indices.astype(np.int64) + offset)
-        indices_all = np.concatenate(indices)
-        matrix = sp.csr_matrix((np.concatenate(data), indices_all, np.array([0, len(indices_all)])),
-                               shape=(1, len(self.word_idf) + len(self.char_idf)))
+        offset = len(self.word_idf)
+        word_counts, char_counts = Counter(word_columns), Counter(char_columns)
+        columns = sorted(word_counts) + [offset + c for c in sorted(char_counts)]
+        counts = [word_counts[c] for c in columns[: len(word_counts)]] + [char_counts[c - offset] for c in
+                                                                          columns[len(word_counts) :]]
+        indices = np.array(columns, dtype=np.int64)
+        # the two blocks of one row are two "rows" for the weighing: norms are per block, as in the reference
+        indptr = np.array([0, len(word_counts), len(columns)], dtype=np.int64)
+        data = _weigh_canonical(indptr, indices, np.array(counts, dtype=np.float32), self._idf_all)
+        matrix = sp.csr_matrix((data, indices, np.array([0, len(columns)])), shape=(1, len(self._idf_all)))
         matrix.has_canonical_format = True
         return matrix
 
