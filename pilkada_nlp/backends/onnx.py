@@ -183,6 +183,7 @@ class OnnxBackend:
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = None  # the old session's memory goes before the new one is built
         try:
             self.session = onnxruntime.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own exception types, with multi-line messages
