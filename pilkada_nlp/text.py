@@ -29,6 +29,12 @@ Version 2 changed four steps, each after a false flag seen on real posts:
 Version 1 is kept, behind ``version="1"``, only for the shipped transformer trained with it; a model directory names
 its version and :class:`~pilkada_nlp.models.classifier.Classifier` normalises with it.
 
+Speed: :func:`normalize_reference` is these steps written plainly, one pass each, and is the specification;
+:func:`normalize` (one post) and :func:`normalize_batch` (a list) are faster forms that return exactly the same
+strings (``tests/test_fast_path.py`` compares them on fixed and random hostile strings with Hypothesis). They skip
+passes that cannot change a text, isolate emoji per whitespace-separated chunk with a cache, and, for a batch,
+tokenise and map slang and names once over the joined posts.
+
 :func:`has_evidence` says whether a normalised post holds any word that could support a flag (greetings, thanks,
 one-word replies, numbers and emoji alone do not): the classifier never flags a post without evidence.
 """
