@@ -26,8 +26,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.common import provenance, table  # noqa: E402
-from benchmarks.speed import peak_rss_mb, timed_process  # noqa: E402
+from benchmarks.common import provenance, table
+from benchmarks.speed import peak_rss_mb, timed_process
 
 SAMPLE = REPO / "data" / "samples" / "patrol_sample.csv"
 POST = "Besok subuh ada amplop 100rb, asal coblos nomor 2"
@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join([
         provenance("ONNX export against its torch source"),
         "",
-        f"Posts: {onnx['n']} texts of `data/samples/patrol_sample.csv`; batch = `predict_proba(list)`, best of "
-        f"{args.repeat}; one at a time = `classify(str)` on 32 posts; cold start = median of 3 fresh processes.",
+        (f"Posts: {onnx['n']} texts of `data/samples/patrol_sample.csv`; batch = `predict_proba(list)`, best of "
+         f"{args.repeat}; one at a time = `classify(str)` on 32 posts; cold start = median of 3 fresh processes."),
         "",
         table(["model", "batch posts/s, 1 thread", "batch posts/s, 2 threads", "one-at-a-time posts/s", "load s",
                "cold start s", "peak RSS MB", "torch imported"], rows),

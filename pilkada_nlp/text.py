@@ -45,8 +45,8 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import compress, count
 from importlib import resources
+from itertools import compress, count
 
 #: Bump whenever the output of :func:`normalize` changes for any input.
 NORMALIZER_VERSION = "2"

@@ -6,12 +6,17 @@ Compared on fixed hostile strings and on random ones from Hypothesis (:mod:`test
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pilkada_nlp.text import SUPPORTED_VERSIONS, normalize, normalize_reference
+from pilkada_nlp import load_model
+from pilkada_nlp.backends import linear
+from pilkada_nlp.text import SUPPORTED_VERSIONS, normalize, normalize_batch, normalize_reference
+from tests.conftest import TINY_CORPUS
 from tests.hostile import FIXED_CASES, hostile_texts
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -37,12 +42,6 @@ def test_normalize_equals_reference_when_the_chunk_cache_is_warm():
 
 
 # -- n-gram features and classifier outputs ---------------------------------------------------------------------
-import numpy as np  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from pilkada_nlp import load_model  # noqa: E402
-from pilkada_nlp.backends import linear  # noqa: E402
-from tests.conftest import TINY_CORPUS  # noqa: E402
 
 
 def assert_same_matrix(fast, reference):
@@ -107,8 +106,6 @@ def test_classifier_outputs_equal_reference(linear_model, monkeypatch):
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_normalize_batch_equals_reference_on_fixed_cases(version):
-    from pilkada_nlp.text import normalize_batch
-
     texts = FIXED_CASES + ["a\x00b", "\x00", "x \x00 y"]
     assert normalize_batch(texts, version) == [normalize_reference(t, version) for t in texts]
     assert normalize_batch([], version) == []
@@ -118,6 +115,4 @@ def test_normalize_batch_equals_reference_on_fixed_cases(version):
 @SETTINGS
 @given(texts=st.lists(hostile_texts(), max_size=30))
 def test_normalize_batch_equals_reference_on_random_hostile_batches(version, texts):
-    from pilkada_nlp.text import normalize_batch
-
     assert normalize_batch(texts, version) == [normalize_reference(t, version) for t in texts]

@@ -9,8 +9,8 @@ the same matrix).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections import Counter
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 

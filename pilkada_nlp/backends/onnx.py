@@ -78,7 +78,7 @@ def _tensor_external(tensor: bytes) -> list[str]:
     locations = []
     for number, _, value in _fields(tensor):
         if number == 13:
-            entry = dict((n, _text(v)) for n, _, v in _fields(value))  # StringStringEntryProto: key 1, value 2
+            entry = {n: _text(v) for n, _, v in _fields(value)}  # StringStringEntryProto: key 1, value 2
             if entry.get(1) == "location":
                 locations.append(entry.get(2, ""))
     return locations
@@ -186,7 +186,7 @@ class OnnxBackend:
         self.session = None  # the old session's memory goes before the new one is built
         try:
             self.session = onnxruntime.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own exception types, with multi-line messages
+        except Exception as error:  # noqa: BLE001  (onnxruntime raises its own types, with multi-line messages)
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ModelFileError(f"{self.graph}: ONNX Runtime cannot load it: {first}") from None
         self.threads = int(threads)
