@@ -116,3 +116,14 @@ def test_normalize_batch_equals_reference_on_fixed_cases(version):
 @given(texts=st.lists(hostile_texts(), max_size=30))
 def test_normalize_batch_equals_reference_on_random_hostile_batches(version, texts):
     assert normalize_batch(texts, version) == [normalize_reference(t, version) for t in texts]
+
+
+def test_batches_from_several_threads_stay_exact(tiny_model_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    features = linear.NgramFeatures.from_files(*load_model(tiny_model_dir).backend.features.to_files())
+    batches = [[normalize(t) + f" kata{i}{j}" for j, t in enumerate(FIXED_CASES[i : i + 20])] for i in range(0, 120, 6)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(features.transform, batches))
+    for batch, result in zip(batches, results):
+        assert_same_matrix(result, features.transform_reference(batch))

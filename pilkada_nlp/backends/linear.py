@@ -9,6 +9,7 @@ the same matrix).
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
@@ -194,7 +195,15 @@ class NgramFeatures:
         self._cache_size = cache_size
         self._index: _WordIndex | None = None
         self._idf_all: np.ndarray | None = None
+        self._lock = threading.Lock()  # the token table grows in place: one batch at a time may touch it
         self._reset_tokens()
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        self._lock = threading.Lock()
 
     def fit(self, texts: list[str]) -> NgramFeatures:
         """Choose vocabularies and IDF weights with scikit-learn (imported here: only training needs it).
@@ -366,7 +375,8 @@ class NgramFeatures:
             self._index = _WordIndex(self.word_vocabulary, lo, hi)
         if not self._index.usable:
             return self.transform_reference(texts)
-        return self._transform_batch(texts)
+        with self._lock:
+            return self._transform_batch(texts)
 
     def transform_reference(self, texts: list[str]) -> sp.csr_matrix:
         """The reference path: word n-grams per post (:func:`word_ngrams`), cached character n-grams per word."""
