@@ -115,7 +115,7 @@ def leave_one_source_out(corpus: Path, families: list[str], quick: bool) -> dict
         without = fit(train[~train["source"].isin(sources)], validation[~validation["source"].isin(sources)], config)
         scores = {}
         for name, fitted in (("in_distribution", everything), ("left_out", without)):
-            labels = decide(fitted.probabilities(list(rows["text"])), fitted.thresholds)
+            labels = decide(fitted.probabilities(list(rows["text"])), fitted.thresholds, list(rows["text"]))
             scores[name] = {**label_metrics(rows["label"], labels), "flags": flag_metrics(rows["label"], labels)}
         scores["drop"] = round(scores["in_distribution"]["macro_f1"] - scores["left_out"]["macro_f1"], 4)
         scores["labels"] = rows["label"].value_counts().to_dict()

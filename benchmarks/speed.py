@@ -441,7 +441,7 @@ def linear_paths(model_name: str, quick: bool) -> str:
                 best[key] = max(best.get(key, 0.0), len(items) / seconds)
     with reference_path():
         expected = models["reference"].predict_proba(texts)
-    identical = bool(np.array_equal(expected, models["fast"].predict_proba(texts)))
+    identical = bool(np.array_equal(expected, models["fast"].predict_proba(texts), equal_nan=True))
     lines = [[name, fmt(best[(name, "reference")]), fmt(best[(name, "fast")]),
               f"{best[(name, 'fast')] / best[(name, 'reference')]:.2f}×"] for name in measures]
     one = best[("one at a time: classify(str)", "fast")] / best[("batch (cycled posts): classify(list)", "fast")]

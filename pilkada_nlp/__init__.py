@@ -16,11 +16,11 @@ from pilkada_nlp.labels import LABEL_INFO, LABELS
 from pilkada_nlp.models import Classifier, ModelFileError, load_model
 from pilkada_nlp.predictions import Prediction, to_frame
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only version string: pyproject.toml reads it, and model manifests record it
 
 
 def classify(
-    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False
+    texts: object, *, model: Classifier | str | Path | None = None, explain: bool = False, explain_top: int = 5
 ) -> Prediction | list[Prediction]:
     """Classify Indonesian posts as ``hoax``, ``hate_speech``, ``illegal_campaign`` or ``benign``.
 
@@ -29,16 +29,18 @@ def classify(
             list of predictions in the same order, even for one item).
         model: a loaded :class:`Classifier`, a shipped model name, a model directory, or ``None`` for the default.
             Models are loaded once and cached.
-        explain: also return the n-grams that pushed hardest towards each predicted label.
+        explain: also return the words of the post (as written in it) that pushed hardest towards each predicted
+            label, and their character offsets for highlighting (``Prediction.explanation`` and ``.highlights``).
+        explain_top: with ``explain``, at most this many words per prediction.
 
     Raises:
         TypeError: ``texts`` is not a string or a sequence of strings; the message names the offending index.
 
-    Empty or whitespace-only texts give ``benign`` with no flags and ``warning="empty text"``; very long texts are
-    truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
+    Empty or whitespace-only texts give ``benign`` with no flags, NaN scores and ``warning="empty text"`` (as
+    :func:`score_file` does); very long texts are truncated (with a warning); see :mod:`pilkada_nlp.inputs`.
     """
     classifier = model if isinstance(model, Classifier) else load_model(model)
-    return classifier.classify(texts, explain=explain)
+    return classifier.classify(texts, explain=explain, explain_top=explain_top)
 
 
 def __getattr__(name: str):

@@ -3,12 +3,18 @@
 Output = every input column, then :data:`OUTPUT_COLUMNS`: ``label``, ``score``, one ``score_<label>`` per label,
 ``flags`` (``;``-joined, empty for none) and ``error``. A row that can't be scored (missing, NaN, not text, empty,
 undecodable bytes) keeps its place, gets an ``error`` message and empty scores: output rows = input rows, in order.
-An input column whose name clashes with an output column is kept as ``input_<name>``.
+A row without text (empty, blank or missing: a CSV file cannot tell them apart) gets what :func:`pilkada_nlp.classify`
+gives empty text: ``label`` benign, no flags, empty scores, and ``error`` ``"empty text"`` or ``"missing text"``.
+An input column whose name clashes with an output column is kept as ``input_<name>``. In a CSV/TSV file, a row with
+more fields than the header is kept too, unscored, its ``error`` naming its line (see :func:`flag_rows`).
 
 :func:`score_file` streams a file chunk by chunk (formats: :mod:`pilkada_nlp.io`) with a tqdm progress bar. Output
 is atomic: chunks go to a work folder beside the output (``.<name>.partial/``) and the output appears, by rename, only
 when complete. After an interruption ``resume=True`` continues from the last complete chunk; the result is
-byte-identical to an uninterrupted run, because chunk boundaries, part files and the join are deterministic.
+byte-identical to an uninterrupted run, because chunk boundaries, part files and the join are deterministic. Resuming
+trusts nothing on disk: the input must have the same content (sha256) as when the run began, and every part must still
+have the row count and sha256 recorded when it was written (and flushed to disk); each part is checked again before the
+join. Worker processes (``jobs > 1``) exit when the run's process dies, even by ``kill -9``.
 """
 
 from __future__ import annotations
@@ -19,24 +25,31 @@ import json
 import math
 import os
 import shutil
-from collections import deque
-from collections.abc import Iterator
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Collection, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from pilkada_nlp import io
+from pilkada_nlp.inputs import EMPTY_WARNING
 from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import Classifier, load_model
-from pilkada_nlp.summary import Summary
+from pilkada_nlp.models.manifest import sha256_of
+from pilkada_nlp.summary import Summary, terminal_safe
 
 OUTPUT_COLUMNS = ["label", "score", *(f"score_{label}" for label in LABELS), "flags", "error"]
 #: Rows per chunk: big enough to amortise per-call costs, small enough for flat memory and frequent checkpoints.
 DEFAULT_CHUNKSIZE = 10_000
 STATE_FILE = "state.json"
+MISSING_TEXT = "missing text"
+#: Errors of rows with no text at all: they are scored as :func:`pilkada_nlp.classify` scores empty text.
+NO_TEXT = (EMPTY_WARNING, MISSING_TEXT)
 
 
 class ColumnError(KeyError):
@@ -50,19 +63,21 @@ def row_error(value: object) -> str | None:
     """Why ``value`` can't be scored, or None when it can (a non-blank ``str`` without undecodable bytes)."""
     if isinstance(value, str):
         if not value.strip():
-            return "empty text"
+            return EMPTY_WARNING
         if io.has_undecodable(value):
             return "undecodable bytes in text (wrong --encoding?)"
         return None
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return "missing text"
+        return MISSING_TEXT
     return f"not text ({type(value).__name__})"
 
 
-def output_name(column: str) -> str:
-    """The name an input column has in the output (``input_<name>`` when it clashes with an output column)."""
+def output_name(column: str, columns: Collection[str] = ()) -> str:
+    """The name input column ``column`` has in the output, given all input ``columns``: its own, or ``input_<name>``
+    when it clashes with an output column, with one more ``input_`` while that is another input column's name (an
+    input with both ``label`` and ``input_label`` keeps both)."""
     name = column
-    while name in OUTPUT_COLUMNS:
+    while name in OUTPUT_COLUMNS or (name != column and name in columns):
         name = f"input_{name}"
     return name
 
@@ -103,10 +118,16 @@ def score_partition(frame: pd.DataFrame, text_column: str, ref: ModelRef) -> pd.
 
 
 def check_column(columns: list, text_column: str) -> None:
-    """Raise :class:`ColumnError` naming the existing columns when ``text_column`` is not one of ``columns``."""
+    """Raise :class:`ColumnError` naming the existing columns when ``text_column`` is not one of ``columns``, or
+    when a column name appears twice (which column is the text, and which one a row's value belongs to, would be a
+    guess)."""
+    repeated = sorted(str(c) for c, n in Counter(columns).items() if n > 1)
+    if repeated:
+        raise ColumnError(f"column names must be unique; {', '.join(map(repr, repeated))} appear more than once")
     if text_column not in columns:
         raise ColumnError(
-            f"text column {text_column!r} not found; the columns are: {', '.join(map(str, columns)) or '(none)'}"
+            f"text column {text_column!r} not found; the columns are: "
+            + (", ".join(terminal_safe(str(c)) for c in columns) or "(none)")
         )
 
 
@@ -122,14 +143,15 @@ def score_dataframe(
     classifier = _classifier(model)
     values = df[text_column].tolist()
     errors = [row_error(value) for value in values]
-    ok = [i for i, error in enumerate(errors) if error is None]
+    # rows without text go through classify as "", so both give the same result: benign, no flags, NaN scores
+    ok = [i for i, error in enumerate(errors) if error is None or error in NO_TEXT]
     n = len(df)
     label = np.full(n, None, dtype=object)
     score = np.full(n, np.nan)
     scores = np.full((n, len(LABELS)), np.nan)
     flags = np.full(n, None, dtype=object)
     if ok:
-        predictions = classifier.classify([values[i] for i in ok])
+        predictions = classifier.classify([values[i] if errors[i] is None else "" for i in ok])
         label[ok] = [p.label for p in predictions]
         score[ok] = [p.score for p in predictions]
         scores[ok] = [[p.scores[name] for name in LABELS] for p in predictions]
@@ -141,8 +163,21 @@ def score_dataframe(
     columns.update({f"score_{name}": pd.Series(scores[:, j], index=df.index) for j, name in enumerate(LABELS)})
     columns.update({"flags": text(flags), "error": text(errors)})
     out = pd.DataFrame(columns, index=df.index)
-    renamed = df.rename(columns={c: output_name(c) for c in df.columns if c in OUTPUT_COLUMNS})
+    renamed = df.rename(columns={c: output_name(c, df.columns) for c in df.columns if c in OUTPUT_COLUMNS})
     return pd.concat([renamed, out], axis=1)
+
+
+def flag_rows(scored: pd.DataFrame, errors: dict[int, str]) -> pd.DataFrame:
+    """``scored`` with the rows at positions ``errors`` unscored and their ``error`` set: rows the reader kept but
+    could not split into the header's columns, so their text column may hold another field."""
+    if not errors:
+        return scored
+    positions = list(errors)
+    scored = scored.copy()
+    for column in OUTPUT_COLUMNS[:-1]:
+        scored.iloc[positions, scored.columns.get_loc(column)] = None if scored[column].dtype == object else np.nan
+    scored.iloc[positions, scored.columns.get_loc("error")] = list(errors.values())
+    return scored
 
 
 # --- files ---------------------------------------------------------------------------------------------------------
@@ -154,17 +189,43 @@ def work_dir_for(dst: str | Path) -> Path:
     return dst.parent / f".{dst.name}.partial"
 
 
+def _claim(dst: Path) -> BinaryIO | None:
+    """Hold an exclusive lock on ``dst`` for this run, so that two runs writing one output can't mix their parts in
+    the shared work folder; the second gets a one-line :class:`~pilkada_nlp.io.InputFileError` instead.
+
+    The lock is ``flock`` on ``.<name>.lock`` beside ``dst``: the kernel releases it when the returned file is closed
+    or the process dies (``kill -9`` included), so a stale lock never blocks ``--resume`` (the empty file a failed
+    run leaves holds no lock). Where there is no ``flock`` (Windows) runs are not guarded and ``None`` is returned.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    handle = open(dst.parent / f".{dst.name}.lock", "ab")  # noqa: SIM115 - the caller holds it for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise io.InputFileError(f"{dst}: another run is writing this output right now; wait for it to finish or "
+                                "choose another output file") from None
+    return handle
+
+
 def _fingerprint(src: Path, table: io.Table, text_column: str, chunksize: int, classifier: Classifier,
-                 dst: Path) -> dict[str, Any]:
-    """What must be unchanged for a resumed run to produce the same output as a fresh one."""
+                 writer: io.PartWriter) -> dict[str, Any]:
+    """What must be unchanged for a resumed run to produce the same output as a fresh one.
+
+    The input is identified by the sha256 of its content, not by size and modification time: a file rewritten with
+    other rows of the same size, within the clock's resolution, must not resume.
+    """
     from pilkada_nlp import __version__
 
-    stat = src.stat()
     model = json.dumps({"metadata": classifier.metadata, "thresholds": classifier.thresholds}, sort_keys=True,
                        default=str)
     return {
-        "source": str(src.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "encoding": table.encoding,
-        "delimiter": table.delimiter, "text_column": text_column, "chunksize": chunksize, "output_format": dst.suffix,
+        "source": str(src.resolve()), "size": src.stat().st_size, "sha256": sha256_of(src),
+        "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet, "text_column": text_column,
+        "chunksize": chunksize, "output_format": writer.dst.suffix, "escape_formulas": writer.escape_formulas,
         "model": hashlib.sha256(model.encode()).hexdigest(), "pilkada_nlp": __version__,
     }
 
@@ -173,6 +234,15 @@ def _write_state(work: Path, state: dict[str, Any]) -> None:
     temporary = work / (STATE_FILE + ".tmp")
     temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
     os.replace(temporary, work / STATE_FILE)
+
+
+def _check_parts(writer: io.PartWriter, state: dict[str, Any]) -> None:
+    """Raise :class:`~pilkada_nlp.io.InputFileError` unless every part the checkpoint records is intact."""
+    records = state.get("part_files", [])
+    if len(records) != state["parts"] or sum(r["rows"] for r in records) != state["rows"]:
+        raise io.InputFileError(f"{writer.work_dir}: the checkpoint does not match its parts; run without --resume")
+    for index, record in enumerate(records):
+        writer.check_part(index, record)
 
 
 def _resumable_state(work: Path, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
@@ -207,7 +277,7 @@ def _score_chunks(
     from concurrent.futures import ProcessPoolExecutor
 
     ref = model_ref(classifier)
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent)
     pending: deque = deque()
     try:
         for index, chunk in chunks:
@@ -222,6 +292,23 @@ def _score_chunks(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def exit_with_parent(interval: float = 0.5) -> None:
+    """Worker-process initialiser: exit as soon as the process that started this worker is gone.
+
+    A parent killed by ``kill -9`` can't shut its pool down, and idle workers would otherwise wait on their queue
+    forever. A daemon thread polls the parent's id: an orphan is re-parented, so it changes. (With the ``forkserver``
+    start method the parent is the fork server, which exits with the scoring process, so the same holds.)
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def score_file(
     src: str | Path,
     dst: str | Path,
@@ -234,6 +321,8 @@ def score_file(
     progress: bool = True,
     top_n: int = 10,
     jobs: int = 1,
+    sheet: str | None = None,
+    escape_formulas: bool = True,
 ) -> Summary:
     """Score the ``text_column`` of file ``src`` into file ``dst``, formats by extension (see :mod:`pilkada_nlp.io`).
 
@@ -246,6 +335,10 @@ def score_file(
         top_n: how many of the most confident flagged posts the summary keeps.
         jobs: worker processes that score chunks in parallel (each loads the model once, ~200 MB); the output is
             identical for any number.
+        sheet: the sheet of an XLSX input to score (default: the first).
+        escape_formulas: in a CSV/TSV output, prefix text cells that a spreadsheet would run as a formula with ``'``
+            (:func:`pilkada_nlp.io.escape_formula`; :func:`pilkada_nlp.io.read_table` removes it again). Turn off only
+            for outputs that no spreadsheet opens.
 
     Returns the run's :class:`~pilkada_nlp.summary.Summary`.
 
@@ -258,46 +351,54 @@ def score_file(
 
     src, dst = Path(src), Path(dst)
     io.file_format(dst)
-    if dst.resolve() == src.resolve():
-        raise io.InputFileError(f"{dst}: the output would overwrite the input; choose another output file")
-    if not dst.parent.is_dir():
-        raise io.InputFileError(f"{dst}: the output folder {dst.parent} does not exist")
-    table = io.open_table(src, encoding=encoding)
+    io.check_output(dst, src)
+    table = io.open_table(src, encoding=encoding, sheet=sheet)
     check_column(table.columns, text_column)
     classifier = _classifier(model)
-    writer = io.PartWriter(dst, work_dir_for(dst))
-    fingerprint = _fingerprint(src, table, text_column, chunksize, classifier, dst)
+    writer = io.PartWriter(dst, work_dir_for(dst), escape_formulas=escape_formulas)
+    lock = _claim(dst)  # held until this function returns or raises (the file closes with it)
+    fingerprint = _fingerprint(src, table, text_column, chunksize, classifier, writer)
     state = _resumable_state(writer.work_dir, fingerprint) if resume else None
     if state is None:
         shutil.rmtree(writer.work_dir, ignore_errors=True)
-        state = {"fingerprint": fingerprint, "parts": 0, "rows": 0,
+        state = {"fingerprint": fingerprint, "parts": 0, "rows": 0, "part_files": [],
                  "summary": Summary(dict(classifier.thresholds), top_n=top_n).to_dict()}
+    else:
+        _check_parts(writer, state)
     summary = Summary.from_dict(state["summary"])
     writer.work_dir.mkdir(parents=True, exist_ok=True)
 
-    text_out = output_name(text_column)
+    text_out = output_name(text_column, table.columns)
     done_parts, resumed_rows, skipped_rows = state["parts"], state["rows"], 0
     with tqdm(total=table.total_rows, initial=state["rows"], unit="rows", disable=not progress,
               desc=src.name, mininterval=0.5) as bar:
+        read_errors: dict[int, dict[int, str]] = {}  # chunk index -> malformed rows, kept until the chunk is scored
+
         def todo() -> Iterator[tuple[int, pd.DataFrame]]:
             nonlocal skipped_rows
-            for index, chunk in enumerate(table.chunks(chunksize)):
+            for index, (chunk, errors) in enumerate(table.chunks_with_errors(chunksize)):
                 if index < done_parts:
                     skipped_rows += len(chunk)
                 else:
+                    read_errors[index] = errors
                     yield index, chunk
 
         for index, scored in _score_chunks(todo(), text_column, classifier, jobs):
-            summary.add(scored, text_out, first_row=state["rows"])
-            writer.write(index, scored)
+            scored = flag_rows(scored, read_errors.pop(index))
+            summary.add(scored, text_out, rows_before=state["rows"])
+            state["part_files"].append(writer.write(index, scored))
             state.update(parts=index + 1, rows=state["rows"] + len(scored), summary=summary.to_dict())
             _write_state(writer.work_dir, state)
             bar.update(len(scored))
         bar.total = bar.n
     if skipped_rows != resumed_rows:
         raise io.InputFileError(f"{src}: the file has fewer rows than the interrupted run; run without --resume")
+    _check_parts(writer, state)
     temporary = writer.work_dir / ("joined" + dst.suffix)
     writer.join(state["parts"], temporary)
     os.replace(temporary, dst)
     shutil.rmtree(writer.work_dir, ignore_errors=True)
+    if lock is not None:
+        Path(lock.name).unlink(missing_ok=True)
+        lock.close()
     return summary

@@ -29,7 +29,7 @@ SPARK_SCHEMA = ", ".join(
 
 def _meta(meta: pd.DataFrame) -> pd.DataFrame:
     """The empty frame whose columns and dtypes :func:`score_dataframe` returns for input ``meta``."""
-    renamed = meta.rename(columns={c: output_name(c) for c in meta.columns if c in OUTPUT_COLUMNS})
+    renamed = meta.rename(columns={c: output_name(c, meta.columns) for c in meta.columns if c in OUTPUT_COLUMNS})
     dtypes: dict[str, Any] = {c: (object if c in ("label", "flags", "error") else "float64") for c in OUTPUT_COLUMNS}
     return renamed.assign(**{c: pd.Series(dtype=d) for c, d in dtypes.items()})
 
@@ -56,10 +56,11 @@ def score_spark(sdf, text_column: str, *, model: Classifier | str | Path | None 
         scored = score_partition(texts.to_frame("text"), "text", ref)
         return scored[OUTPUT_COLUMNS].reset_index(drop=True)
 
-    for column in sdf.columns:
+    columns = list(sdf.columns)
+    for column in columns:
         if column in OUTPUT_COLUMNS:
-            sdf = sdf.withColumnRenamed(column, output_name(column))
-    text = output_name(text_column)
+            sdf = sdf.withColumnRenamed(column, output_name(column, columns))
+    text = output_name(text_column, columns)
     inputs = list(sdf.columns)
     scored = sdf.withColumn("_pilkada_scores", score(F.col(f"`{text}`")))
     return scored.select(*(F.col(f"`{c}`") for c in inputs),

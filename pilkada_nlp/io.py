@@ -1,8 +1,19 @@
 """Every file-format detail of batch scoring: which formats exist, how a text file's encoding and delimiter are found,
 how a table is read in chunks, and how scored chunks are written and joined into one output file.
 
-Formats are chosen by file extension, in and out: ``.csv``; ``.tsv``/``.tab``; ``.xlsx`` (the first sheet; needs
-openpyxl); ``.parquet`` (needs pyarrow); ``.jsonl``/``.ndjson`` (one JSON object per line).
+Formats are chosen by file extension, in and out: ``.csv``; ``.tsv``/``.tab``; ``.xlsx`` (the first sheet, or the one
+named by ``sheet``; needs openpyxl); ``.parquet`` (needs pyarrow); ``.jsonl``/``.ndjson`` (one JSON object per line).
+
+Posts are hostile input, and outputs are opened in Excel (see ``docs/security.md``):
+
+* *formula injection*: XLSX text cells are always written as text, never as formulas. In CSV/TSV a text cell that a
+  spreadsheet would run as a formula (first non-blank character ``=``, ``+``, ``-`` or ``@``, or a leading tab or
+  carriage return) gets the OWASP prefix ``'`` (:func:`escape_formula`); readers here remove it again
+  (:func:`unescape_formula`), so text reads back unchanged. ``escape_formulas=False`` writes raw cells for machine
+  readers.
+* *row integrity*: a field holding ``\\r`` is quoted (the csv module only quotes the line terminator it writes), and a
+  CSV whose quotes don't balance (a quote left open swallows the rows after it) is refused on opening instead of
+  merging rows. An XLSX cell holds at most 32,767 characters; a longer text is refused rather than cut.
 
 Reading streams (:meth:`Table.chunks`): memory depends on the chunk size, not on the file size. Text files are decoded
 with ``surrogateescape``, so a byte that is invalid in the file's encoding never stops a run: it becomes a lone
@@ -28,12 +39,16 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from pilkada_nlp.models.manifest import sha256_of
+from pilkada_nlp.labels import LABELS
 
 #: File extension -> format name.
 FORMATS = {
@@ -42,8 +57,19 @@ FORMATS = {
 }
 #: Delimiters tried on the header line of a ``.csv`` file, in order of preference on ties.
 DELIMITERS = (",", ";", "\t", "|")
+#: The numeric columns of a scored file (:data:`pilkada_nlp.batch.OUTPUT_COLUMNS`), read back as numbers.
+SCORE_COLUMNS = ("score", *(f"score_{label}" for label in LABELS))
 #: Rows an XLSX sheet can hold, header included.
 XLSX_MAX_ROWS = 1_048_576
+#: Characters an XLSX cell can hold (openpyxl silently cuts longer text).
+XLSX_MAX_CHARS = 32_767
+#: Text a spreadsheet would run: after any ``'`` prefixes, a first non-blank ``=``, ``+``, ``-`` or ``@``, or a
+#: leading tab or carriage return (OWASP's CSV injection list).
+_FORMULA_RE = re.compile(r"'*(?:[ \t\r\n]*[=+\-@]|[\t\r])")
+#: How the ``error`` of a text row with more fields than the header begins (:meth:`Table.chunks_with_errors`).
+MALFORMED_ROW = "malformed row"
+#: The csv module's default field limit is 128 KiB; pandas has none, and a post can be longer.
+_FIELD_LIMIT = 1 << 30
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -86,6 +112,62 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+def escape_formula(value: Any) -> Any:
+    """``value`` with the OWASP prefix ``'`` when a spreadsheet would run it as a formula (see the module docstring).
+
+    Text that already starts with ``'`` before such a formula gets one more, so :func:`unescape_formula` is its exact
+    inverse for every string.
+    """
+    return "'" + value if isinstance(value, str) and _FORMULA_RE.match(value) else value
+
+
+def unescape_formula(value: Any) -> Any:
+    """The inverse of :func:`escape_formula`: one leading ``'`` removed where :func:`escape_formula` adds it."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") and _FORMULA_RE.match(value[1:]) else value
+
+
+def _map_text_cells(frame: pd.DataFrame, convert) -> pd.DataFrame:
+    """``frame`` with ``convert`` applied to its text cells; ``frame`` itself (no copy) when nothing changes, the
+    common case."""
+    out = frame
+    for position in _text_columns(frame):
+        values = frame.iloc[:, position]
+        converted = [convert(v) for v in values]
+        if any(new is not old for new, old in zip(converted, values)):
+            out = out.copy() if out is frame else out
+            out.iloc[:, position] = pd.Series(converted, index=frame.index, dtype=object)
+    return out
+
+
+def _text_columns(frame: pd.DataFrame) -> list[int]:
+    """Positions of the columns that can hold text (object, or pandas' string dtypes); positions, not names, because
+    a table may repeat a column name."""
+    return [i for i, dtype in enumerate(frame.dtypes) if pd.api.types.is_string_dtype(dtype)]
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`escape_formula` applied to every text cell and column name (a header is a cell too)."""
+    return _map_text_cells(frame, escape_formula).set_axis([escape_formula(c) for c in frame.columns], axis=1)
+
+
+def unescape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`unescape_formula` applied to every text cell and column name."""
+    return _map_text_cells(frame, unescape_formula).set_axis([unescape_formula(c) for c in frame.columns], axis=1)
+
+
+def check_output(dst: str | Path, *inputs: str | Path) -> None:
+    """Raise :class:`InputFileError` when writing ``dst`` would overwrite one of ``inputs`` (the same path, a link to
+    it, or a hard link), or when ``dst``'s folder is missing: every command that writes a file calls this first."""
+    dst = Path(dst)
+    for source in inputs:
+        source = Path(source)
+        same = dst.resolve() == source.resolve() or (dst.exists() and source.exists() and os.path.samefile(dst, source))
+        if same:
+            raise InputFileError(f"{dst}: the output would overwrite the input {source}; choose another output file")
+    if not dst.parent.is_dir():
+        raise InputFileError(f"{dst}: the output folder {dst.parent} does not exist")
+
+
 # --- reading ---------------------------------------------------------------------------------------------------------
 
 
@@ -93,8 +175,9 @@ def _one_line(error: BaseException) -> str:
 class Table:
     """An input table opened for streaming; :func:`open_table` fills it after checking the file.
 
-    ``total_rows`` is exact for Parquet and JSONL and an estimate for text files (their line count) and XLSX (the
-    sheet's recorded size); it only feeds the progress bar. ``encoding`` and ``delimiter`` are set for text files.
+    ``total_rows`` is exact for Parquet, JSONL and CSV/TSV (counted when the quotes are checked) and an estimate for
+    XLSX (the sheet's recorded size); it only feeds the progress bar. ``encoding`` and ``delimiter``
+    are set for text files, ``sheet`` (the sheet read) for XLSX.
     """
 
     path: Path
@@ -103,35 +186,71 @@ class Table:
     total_rows: int | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None
 
     def chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
         """DataFrames of at most ``chunksize`` rows, in file order; always at least one (empty for a header only).
 
-        Raises :class:`InputFileError` with a one-line message when the file turns out to be truncated or corrupt.
+        Raises :class:`InputFileError` with a one-line message when the file turns out to be truncated or corrupt, or
+        holds a malformed row (use :meth:`chunks_with_errors` to keep such rows).
+        """
+        for frame, errors in self.chunks_with_errors(chunksize):
+            if errors:
+                raise InputFileError(f"{self.path}: {next(iter(errors.values()))}")
+            yield frame
+
+    def chunks_with_errors(self, chunksize: int) -> Iterator[tuple[pd.DataFrame, dict[int, str]]]:
+        """Like :meth:`chunks`, but a CSV/TSV row with more fields than the header is kept, its extra fields joined
+        (by the delimiter) into the last column, and reported: each chunk comes with ``{position in the chunk: error}``,
+        the error naming the row's line in the file. Scoring flags such rows instead of failing the whole file.
         """
         if chunksize < 1:
             raise ValueError(f"chunksize must be at least 1, got {chunksize}")
-        reader = {"csv": self._text_chunks, "tsv": self._text_chunks, "xlsx": self._xlsx_chunks,
-                  "parquet": self._parquet_chunks, "jsonl": self._jsonl_chunks}[self.format]
+        if self.format in ("csv", "tsv"):
+            pairs = self._text_chunks(chunksize)
+        else:
+            reader = {"xlsx": self._xlsx_chunks, "parquet": self._parquet_chunks, "jsonl": self._jsonl_chunks}
+            pairs = ((frame, {}) for frame in reader[self.format](chunksize))
         produced = False
         try:
-            for chunk in reader(chunksize):
+            for pair in pairs:
                 produced = True
-                yield chunk
+                yield pair
         except (InputFileError, ImportError):
             raise
-        except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+        except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError, csv.Error) as error:
             raise InputFileError(
                 f"{self.path}: cannot read the file (truncated or corrupt?): {_one_line(error)}"
             ) from None
         if not produced:
-            yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns})
+            yield pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns}), {}
 
-    def _text_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
-        yield from pd.read_csv(
-            self.path, sep=self.delimiter, encoding=self.encoding, encoding_errors="surrogateescape", dtype=object,
-            keep_default_na=False, na_values=[], chunksize=chunksize,
-        )
+    def _text_chunks(self, chunksize: int) -> Iterator[tuple[pd.DataFrame, dict[int, str]]]:
+        """CSV/TSV records as pandas read them (all text, blank lines skipped, short rows padded with ""), with the
+        csv module, which gives each record's line number and lets a row with extra fields through."""
+        csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+        width = len(self.columns)
+        with open(self.path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
+            lines = _RecordLines(handle)
+            reader = csv.reader(lines, delimiter=self.delimiter)
+            next(reader, None)  # the header, read by open_table
+            lines.new_record(reader.line_num)
+            rows: list[list[str]] = []
+            errors: dict[int, str] = {}
+            for fields in reader:
+                start = lines.record_start
+                lines.new_record(reader.line_num)
+                if not fields:
+                    continue
+                if len(fields) > width:
+                    errors[len(rows)] = f"{MALFORMED_ROW} (line {start}: {len(fields)} fields, the header has {width})"
+                    fields = [*fields[: width - 1], self.delimiter.join(fields[width - 1 :])]
+                rows.append(fields + [""] * (width - len(fields)))
+                if len(rows) == chunksize:
+                    yield unescape_formulas(pd.DataFrame(rows, columns=self.columns, dtype=object)), errors
+                    rows, errors = [], {}
+            if rows:
+                yield unescape_formulas(pd.DataFrame(rows, columns=self.columns, dtype=object)), errors
 
     def _parquet_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
         import pyarrow.parquet as pq
@@ -143,7 +262,7 @@ class Table:
     def _xlsx_chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
         workbook = _open_workbook(self.path)
         try:
-            rows = workbook.active.iter_rows(values_only=True)
+            rows = workbook[self.sheet].iter_rows(values_only=True)
             next(rows, None)  # header
             width = len(self.columns)
             buffer: list[list[Any]] = []
@@ -182,12 +301,13 @@ class Table:
                             dtype=object)
 
 
-def open_table(path: str | Path, *, encoding: str | None = None) -> Table:
+def open_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Table:
     """Check ``path`` and read what streaming needs: format, columns, row-count estimate, encoding and delimiter.
 
-    ``encoding`` overrides detection for text formats (CSV/TSV/JSONL). Raises ``FileNotFoundError`` for a missing
-    file, :class:`InputFileError` for an empty, truncated, corrupt or unsupported one, and ``ImportError`` when the
-    format's optional dependency is missing.
+    ``encoding`` overrides detection for text formats (CSV/TSV/JSONL); ``sheet`` names the XLSX sheet to read (default:
+    the first). Raises ``FileNotFoundError`` for a missing file, :class:`InputFileError` for an empty, truncated,
+    corrupt or unsupported one (a CSV with a quote left open included), or a sheet that isn't there, and
+    ``ImportError`` when the format's optional dependency is missing.
     """
     path = Path(path)
     fmt = file_format(path)
@@ -200,14 +320,37 @@ def open_table(path: str | Path, *, encoding: str | None = None) -> Table:
             encoding = codecs.lookup(encoding).name
         except LookupError:
             raise InputFileError(f"unknown encoding {encoding!r}") from None
-    opener = {"csv": _open_text, "tsv": _open_text, "xlsx": _open_xlsx, "parquet": _open_parquet,
-              "jsonl": _open_jsonl}[fmt]
+    if sheet is not None and fmt != "xlsx":
+        raise InputFileError(f"{path}: a sheet ({sheet!r}) can only be chosen in an .xlsx file")
     try:
-        return opener(path, fmt, encoding)
+        if fmt == "xlsx":
+            return _open_xlsx(path, sheet)
+        return {"csv": _open_text, "tsv": _open_text, "parquet": _open_parquet, "jsonl": _open_jsonl}[fmt](
+            path, fmt, encoding)
     except (InputFileError, ImportError):
         raise
-    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError) as error:
+    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, KeyError, EOFError, csv.Error) as error:
         raise InputFileError(f"{path}: cannot read the file (truncated or corrupt?): {_one_line(error)}") from None
+
+
+class _RecordLines:
+    """The lines of a text file as the csv reader takes them, remembering where the record being read starts, so that
+    a malformed row's error can name its line (quotes are checked when the file is opened: ``_checked_row_count``)."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.record_start = 1  # line numbers count from 1
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        return next(self.handle)
+
+    def new_record(self, line_num: int) -> None:
+        """The reader finished a record on line ``line_num``: the next starts on the line after it."""
+        self.record_start = line_num + 1
+
 
 
 def detect_encoding(path: Path) -> tuple[str, int]:
@@ -252,7 +395,7 @@ def _sniff_delimiter(header: str) -> str:
 
 
 def _open_text(path: Path, fmt: str, encoding: str | None) -> Table:
-    detected, newlines = detect_encoding(path)
+    detected, _ = detect_encoding(path)
     encoding = encoding or detected
     with open(path, encoding=encoding, errors="surrogateescape", newline="") as handle:
         header = handle.readline().rstrip("\r\n")
@@ -264,8 +407,38 @@ def _open_text(path: Path, fmt: str, encoding: str | None) -> Table:
                               nrows=0).columns
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: the file is empty") from None
-    total = None if encoding == "utf-16" else max(newlines - 1, 0)
-    return Table(path, fmt, [str(c) for c in columns], total, encoding, delimiter)
+    total = _checked_row_count(path, encoding, delimiter)
+    return Table(path, fmt, [unescape_formula(str(c)) for c in columns], total, encoding, delimiter)
+
+
+@contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _checked_row_count(path: Path, encoding: str, delimiter: str) -> int:
+    """The number of data rows, after checking every quote of the file is balanced (one streaming pass).
+
+    pandas accepts a quote left open mid-file and silently merges every line up to the next quote into one cell;
+    the csv module in strict mode refuses it, naming the line. Blank lines are not rows (pandas skips them too).
+    """
+    rows = 0
+    with open(path, encoding=encoding, errors="surrogateescape", newline="") as handle, _field_size_limit(1 << 30):
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        try:
+            for row in reader:
+                rows += bool(row)
+        except csv.Error as error:
+            raise InputFileError(
+                f"{path}: line {reader.line_num}: a quote is left open or misplaced ({_one_line(error)}); truncated or "
+                "corrupt? Read as is, it would merge the rows after it (quote whole fields, and double the quotes "
+                'inside them: "say ""hi""")'
+            ) from None
+    return max(rows - 1, 0)
 
 
 def _open_parquet(path: Path, fmt: str, encoding: str | None) -> Table:
@@ -291,18 +464,23 @@ def _open_workbook(path: Path):
         ) from None
 
 
-def _open_xlsx(path: Path, fmt: str, encoding: str | None) -> Table:
+def _open_xlsx(path: Path, sheet: str | None) -> Table:
+    """The first sheet (not the one last active in Excel), or the one named ``sheet``."""
     workbook = _open_workbook(path)
     try:
-        sheet = workbook.active
-        header = list(next(sheet.iter_rows(max_row=1, values_only=True), ()))
-        total = (sheet.max_row - 1) if sheet.max_row else None
+        names = workbook.sheetnames
+        if sheet is not None and sheet not in names:
+            raise InputFileError(f"{path}: no sheet named {sheet!r}; the sheets are: {', '.join(names)}")
+        sheet = sheet if sheet is not None else names[0]
+        worksheet = workbook[sheet]
+        header = list(next(worksheet.iter_rows(max_row=1, values_only=True), ()))
+        total = (worksheet.max_row - 1) if worksheet.max_row else None
     finally:
         workbook.close()
     while header and header[-1] in (None, ""):
         header.pop()
     if not header:
-        raise InputFileError(f"{path}: the first sheet is empty; a header row with column names is needed")
+        raise InputFileError(f"{path}: sheet {sheet!r} is empty; a header row with column names is needed")
     columns: list[str] = []
     for i, value in enumerate(header):
         name = f"Unnamed: {i}" if value in (None, "") else str(value)
@@ -311,7 +489,7 @@ def _open_xlsx(path: Path, fmt: str, encoding: str | None) -> Table:
             n += 1
             name = f"{base}.{n}"
         columns.append(name)
-    return Table(path, fmt, columns, total)
+    return Table(path, "xlsx", columns, total, sheet=sheet)
 
 
 def _json_records(path: Path, encoding: str | None) -> Iterator[tuple[int, dict]]:
@@ -442,11 +620,17 @@ class _FixedTimeZip(zipfile.ZipFile):
             shutil.copyfileobj(source, target, _BLOCK)
 
 
-def _xlsx_cell(value: Any) -> Any:
+def _xlsx_cell(sheet, value: Any) -> Any:
+    """A value openpyxl can write; text becomes a cell typed as text, so a post that looks like a formula (``=...``)
+    or an error code (``#N/A``) stays text."""
     if _missing(value):
         return None
     if isinstance(value, str):
-        return _XML_ILLEGAL.sub("", _SURROGATE.sub("\ufffd", value))
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, _XML_ILLEGAL.sub("", _SURROGATE.sub("\ufffd", value)))
+        cell.data_type = "s"
+        return cell
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)  # Excel has no time zones
     if isinstance(value, (list, dict)):
@@ -457,13 +641,18 @@ def _xlsx_cell(value: Any) -> Any:
 class PartWriter:
     """Writes scored chunks as numbered part files in ``work_dir`` and joins them into the output format of ``dst``.
 
-    Parts are written to a temporary name and renamed, so a part file that exists is complete. CSV/TSV/JSONL parts
-    are already in the output format (joining is a byte copy); Parquet and XLSX parts are Parquet files.
+    Parts are written to a temporary name, flushed to disk (``fsync``) and renamed, so a part file that exists is
+    complete; :meth:`write` returns its row count and sha256 for the caller's checkpoint, and :meth:`check_part`
+    verifies them. CSV/TSV/JSONL parts are already in the output format (joining is a byte copy); Parquet and XLSX
+    parts are Parquet files. ``escape_formulas`` (default on) neutralises formula-like CSV/TSV cells (module docstring).
     """
 
-    def __init__(self, dst: str | Path, work_dir: str | Path) -> None:
+    def __init__(self, dst: str | Path, work_dir: str | Path, *, escape_formulas: bool = True) -> None:
         self.dst = Path(dst)
+        self.escape_formulas = escape_formulas
         self.format = file_format(self.dst)
+        if self.dst.is_dir():  # checked now: the final rename onto a folder would fail only after all the work
+            raise InputFileError(f"{self.dst}: is a folder; give the output a file name")
         self.work_dir = Path(work_dir)
         if self.format in ("parquet", "xlsx"):
             _needs("pyarrow", f"writing .{self.format} files")
@@ -474,8 +663,12 @@ class PartWriter:
     def part(self, index: int) -> Path:
         return self.work_dir / f"part-{index:06d}{self.suffix}"
 
-    def write(self, index: int, frame: pd.DataFrame) -> None:
-        """Write chunk number ``index`` (0-based; part 0 of a text format carries the header)."""
+    def write(self, index: int, frame: pd.DataFrame) -> dict[str, Any]:
+        """Write chunk number ``index`` (0-based; part 0 of a text format carries the header).
+
+        Returns ``{"rows": ..., "sha256": ...}`` of the part, for :meth:`check_part`. Raises :class:`InputFileError`
+        for an XLSX output with a text longer than a cell holds.
+        """
         self.work_dir.mkdir(parents=True, exist_ok=True)
         target = self.part(index)
         temporary = target.with_name(target.name + ".tmp")
@@ -484,16 +677,27 @@ class PartWriter:
         else:
             import pyarrow.parquet as pq
 
+            if self.format == "xlsx":
+                _check_xlsx_lengths(frame)
             pq.write_table(_arrow_table(frame), temporary)
+        _fsync(temporary)
         os.replace(temporary, target)
+        _fsync(self.work_dir)
+        return {"rows": len(frame), "sha256": sha256_of(target)}
+
+    def check_part(self, index: int, expected: dict[str, Any]) -> None:
+        """Raise :class:`InputFileError` unless part ``index`` exists with the sha256 :meth:`write` returned."""
+        part = self.part(index)
+        if not part.is_file() or sha256_of(part) != expected.get("sha256"):
+            raise InputFileError(f"{part}: the part file is missing or was changed after it was written "
+                                 "(truncated or corrupt?); run without --resume")
 
     def _text_bytes(self, index: int, frame: pd.DataFrame) -> bytes:
         def render(data: pd.DataFrame) -> bytes:
             if self.format == "jsonl":
                 return _jsonl_bytes(data)
-            text = data.to_csv(index=False, header=index == 0, sep="\t" if self.format == "tsv" else ",",
-                               lineterminator="\n")
-            return text.encode("utf-8")
+            return csv_text(escape_formulas(data) if self.escape_formulas else data, header=index == 0,
+                            sep="\t" if self.format == "tsv" else ",").encode("utf-8")
 
         try:
             return render(frame)
@@ -546,22 +750,59 @@ class PartWriter:
         workbook = openpyxl.Workbook(write_only=True)
         workbook.properties.created = workbook.properties.modified = datetime(*_FIXED_TIME)
         sheet = workbook.create_sheet("scored")
-        sheet.append(pq.read_schema(parts[0]).names)
+        sheet.append([_xlsx_cell(sheet, name) for name in pq.read_schema(parts[0]).names])
         for part in parts:
             with pq.ParquetFile(part) as parquet:
                 for batch in parquet.iter_batches():
                     for row in zip(*(column.to_pylist() for column in batch.columns)):
-                        sheet.append([_xlsx_cell(value) for value in row])
+                        sheet.append([_xlsx_cell(sheet, value) for value in row])
         with _FixedTimeZip(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             ExcelWriter(workbook, archive).save()
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a whole (small) DataFrame to ``path`` in the format of its extension, atomically."""
+def csv_text(frame: pd.DataFrame, *, header: bool = True, sep: str = ",") -> str:
+    """``frame`` as CSV text with ``\\n`` line ends, every field that holds ``\\r`` or ``\\n`` quoted.
+
+    The csv module quotes only the characters of the line terminator it writes, so a bare ``\\r`` would otherwise be
+    written unquoted, and every reader (pandas, Excel) ends the row there. Such chunks (rare) are written with every
+    field quoted, which any CSV reader reads back the same.
+    """
+    has_cr = any(isinstance(v, str) and "\r" in v for c in _text_columns(frame) for v in frame.iloc[:, c])
+    return frame.to_csv(index=False, header=header, sep=sep, lineterminator="\n",
+                        quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL)
+
+
+def _check_xlsx_lengths(frame: pd.DataFrame) -> None:
+    """Raise :class:`InputFileError` for a text longer than an XLSX cell holds, instead of letting openpyxl cut it."""
+    for position, column in enumerate(frame.columns):
+        longest = max((len(v) for v in frame.iloc[:, position] if isinstance(v, str)), default=0)
+        if longest > XLSX_MAX_CHARS:
+            raise InputFileError(
+                f"column {column!r} holds a text of {longest:,} characters; an XLSX cell holds at most "
+                f"{XLSX_MAX_CHARS:,}, so it would be cut: write .csv, .jsonl or .parquet instead"
+            )
+
+
+def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file, or a folder after a rename in it) to disk, so a checkpoint never names lost data."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:  # folders can't be opened on Windows; nothing to flush there
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, escape_formulas: bool = True) -> None:
+    """Write a whole (small) DataFrame to ``path`` in the format of its extension, atomically (formula-like CSV/TSV
+    cells escaped unless ``escape_formulas=False``)."""
     path = Path(path)
     work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        writer = PartWriter(path, work)
+        writer = PartWriter(path, work, escape_formulas=escape_formulas)
         writer.write(0, frame)
         temporary = work / ("joined" + path.suffix)
         writer.join(1, temporary)
@@ -570,7 +811,26 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def read_table(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """A whole (small) table, read with the same detection and checks as streaming."""
-    table = open_table(path, encoding=encoding)
-    return pd.concat(list(table.chunks(100_000)), ignore_index=True)
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> pd.DataFrame:
+    """A whole (small) table, read with the same detection and checks as streaming.
+
+    Every column comes back as written (CSV/TSV cells as text, so ids like ``007`` keep their zeros), except the
+    score columns of a scored file (:data:`SCORE_COLUMNS`), which come back as floats with NaN for the rows that were
+    not scored, in every format: ``read_table("scored.csv")["score"].mean()`` works.
+    """
+    table = open_table(path, encoding=encoding, sheet=sheet)
+    return _scores_as_numbers(pd.concat(list(table.chunks(100_000)), ignore_index=True))
+
+
+def _scores_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Convert :data:`SCORE_COLUMNS` to float64 where every non-empty cell is a number; an input column that merely
+    shares the name (``score`` holding text) is left as it is."""
+    for column in SCORE_COLUMNS:
+        if column not in frame.columns or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column]
+        blank = values.map(lambda v: _missing(v) or (isinstance(v, str) and not v.strip())).to_numpy(dtype=bool)
+        numbers = pd.to_numeric(values.where(~blank, None), errors="coerce")
+        if numbers[~blank].notna().all():
+            frame[column] = numbers.astype("float64")
+    return frame

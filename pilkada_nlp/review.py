@@ -66,13 +66,14 @@ def select_for_review(
     seed: int = 0,
     id_column: str | None = None,
     chunksize: int = 50_000,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
     """The rows of scored file ``src`` to review (see the module docstring): uncertain ones first, then the audit.
 
     Memory stays flat: only the best candidates so far are kept while the file streams. Rows with an ``error`` are
     never picked.
     """
-    table = io.open_table(src)
+    table = io.open_table(src, sheet=sheet)
     keep = list(dict.fromkeys(c for c in (id_column, "source", "row_key") if c and c in table.columns))
     if id_column and id_column not in table.columns:
         raise ReviewFileError(f"id column {id_column!r} not found; the columns are: {', '.join(table.columns)}")
@@ -93,7 +94,7 @@ def select_for_review(
         gaps = np.stack([np.abs(scores[:, LABELS.index(name)] - thresholds[name]) for name in flag_labels], axis=1)
         closest = gaps.argmin(axis=1)
         distance = gaps[np.arange(len(chunk)), closest]
-        rows = np.arange(offset, offset + len(chunk))
+        rows = np.arange(offset + 1, offset + len(chunk) + 1)  # numbered from 1, as in the score summary
         columns = [*keep, text_column, "label", "score", "flags", *SCORE_COLUMNS]
         near = np.flatnonzero(ok & (distance <= margin))
         near = near[np.argsort(distance[near], kind="stable")[:n_uncertain]]
@@ -129,16 +130,24 @@ def export_review(
     seed: int = 0,
     source: str | None = None,
     id_column: str | None = None,
+    sheet: str | None = None,
+    escape_formulas: bool = True,
 ) -> pd.DataFrame:
     """Write the review queue of scored file ``src`` to ``dst`` (``.csv``, or any format of :mod:`pilkada_nlp.io`).
+
+    ``dst`` may not be ``src`` (:func:`pilkada_nlp.io.check_output`). ``sheet`` picks the sheet of an XLSX ``src``;
+    ``escape_formulas`` is as in :func:`pilkada_nlp.score_file`.
 
     ``model`` is the one that scored the file: its thresholds define "uncertain". ``source`` names where the posts come
     from when the file has no ``source`` column (default ``"user"``: posts you own); ``review-import`` stores labels of
     shared-dataset pool posts stand-off and all other posts with their text. Returns the written table.
     """
+    io.file_format(dst)
+    io.check_output(dst, src)
     classifier = model if isinstance(model, Classifier) else load_model(model)
     picked = select_for_review(src, text_column=text_column, thresholds=classifier.thresholds,
-                               n_uncertain=n_uncertain, n_audit=n_audit, margin=margin, seed=seed, id_column=id_column)
+                               n_uncertain=n_uncertain, n_audit=n_audit, margin=margin, seed=seed, id_column=id_column,
+                               sheet=sheet)
     out = pd.DataFrame({"review_id": [f"r{row}" for row in picked["row"]]})
     out["selection"], out["reason"], out["row"] = picked["selection"], picked["reason"], picked["row"]
     if id_column:
@@ -150,7 +159,7 @@ def export_review(
         out[column] = picked[column].to_numpy()
     for column in GOLD_COLUMNS:
         out[column] = ""
-    io.write_table(out, dst)
+    io.write_table(out, dst, escape_formulas=escape_formulas)
     return out
 
 

@@ -15,6 +15,7 @@ import base64
 import html
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,25 @@ BINS = 20
 #: Characters of a post kept in the top-N list.
 EXCERPT = 200
 _SPARK = " ▁▂▃▄▅▆▇█"
+#: What a terminal may act on instead of showing: C0 and C1 controls (ESC, CSI...), DEL, bidirectional overrides
+#: (which reorder what is shown) and lone surrogates (which can't even be printed).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal could act on shown as an escape (``\\x1b``, ``\\u202e``), so a post
+    can't move the cursor, recolour, retitle or rewrite the screen when it is printed."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 LABELS_SIZE = (7, 2.6)
 HISTOGRAM_SIZE = (3.2 * len(LABELS), 2.8)
+
+
+_LINE_DETAIL = re.compile(r" \(line \d+\b.*\)$")
+
+
+def error_kind(message: str) -> str:
+    """The kind of a row's error, for counting: ``malformed row (line 9: ...)`` counts as ``malformed row``."""
+    return _LINE_DETAIL.sub("", message)
 
 
 @dataclass
@@ -42,12 +60,14 @@ class Summary:
         top_n: how many of the most confident flagged posts to keep.
         rows: rows seen; ``errors`` of them could not be scored.
         label_counts: scored rows per primary label.
-        flag_counts: rows carrying each flag (a post can carry several).
+        flag_counts: rows carrying each flag (the shipped models give a post at most one: see
+            :class:`pilkada_nlp.Prediction`).
         flagged: rows with at least one flag, i.e. to review.
-        error_counts: rows per error message.
+        error_counts: rows per kind of error (:func:`error_kind`: the message without its line number).
         histograms: per label, row counts in :data:`BINS` equal bins of ``score_<label>`` over the scored rows.
-        top: the most confident flagged posts, highest score first: row (0-based position in the file), label,
-            score, flags, and an excerpt of the text.
+        top: the most confident flagged posts, highest score first: row (its number in the file, counted from 1 as
+            people and spreadsheet ids count: row 1 is the first row after the header), label, score, flags, and an
+            excerpt of the text.
     """
 
     thresholds: dict[str, float]
@@ -61,12 +81,12 @@ class Summary:
     histograms: dict[str, list[int]] = field(default_factory=lambda: {label: [0] * BINS for label in LABELS})
     top: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, scored: pd.DataFrame, text_column: str, first_row: int) -> None:
-        """Count one scored chunk (output of :func:`pilkada_nlp.score_dataframe`) whose first row is ``first_row``."""
+    def add(self, scored: pd.DataFrame, text_column: str, rows_before: int) -> None:
+        """Count one scored chunk (output of :func:`pilkada_nlp.score_dataframe`) that follows ``rows_before`` rows."""
         self.rows += len(scored)
         failed = scored["error"].notna().to_numpy()
         self.errors += int(failed.sum())
-        for message, count in scored.loc[failed, "error"].value_counts().items():
+        for message, count in scored.loc[failed, "error"].map(error_kind).value_counts().items():
             self.error_counts[message] = self.error_counts.get(message, 0) + int(count)
         ok = scored.loc[~failed]
         for label, count in ok["label"].value_counts().items():
@@ -80,7 +100,7 @@ class Summary:
             counts, _ = np.histogram(values, bins=BINS, range=(0.0, 1.0))
             self.histograms[label] = [a + int(b) for a, b in zip(self.histograms[label], counts)]
         if self.top_n:
-            rows = scored.assign(_row=np.arange(first_row, first_row + len(scored)))
+            rows = scored.assign(_row=np.arange(rows_before + 1, rows_before + len(scored) + 1))
             best = rows[~failed & (scored["flags"].fillna("") != "").to_numpy()].nlargest(self.top_n, "score")
             new = [
                 {"row": int(row), "label": label, "score": float(score), "flags": flag,
@@ -126,7 +146,7 @@ class Summary:
         if self.top:
             lines.append(f"top {len(self.top)} most confident flagged posts:")
             for item in self.top:
-                text = " ".join(item["text"].split())
+                text = terminal_safe(" ".join(item["text"].split()))
                 lines.append(f"  row {item['row']:<7} {item['label']:<17}{item['score']:.3f}  {text[:90]}")
         return "\n".join(lines)
 
@@ -175,6 +195,16 @@ class Summary:
         fig.tight_layout()
         return fig
 
+    @staticmethod
+    def check_report(path: str | Path) -> None:
+        """Raise what :meth:`write` would raise for ``path`` (wrong extension, matplotlib missing) before a long run
+        produces the data for it."""
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".json", ".html", ".htm"):
+            raise ValueError(f"--report {path}: use a .html or .json file name")
+        if suffix != ".json":
+            _figure_class()
+
     def write(self, path: str | Path) -> Path:
         """Save the report as ``.json`` or as self-contained ``.html`` (charts embedded as PNG; needs matplotlib)."""
         path = Path(path)
@@ -188,20 +218,17 @@ class Summary:
         return path
 
     def _html(self) -> str:
-        try:
-            from matplotlib.figure import Figure  # not pyplot: leaves the caller's backend (a notebook's) alone
-        except ImportError:
-            raise ImportError("an HTML report needs matplotlib: pip install 'pilkada-nlp[batch]'") from None
+        new_figure = _figure_class()
 
         def png(fig) -> str:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
             return base64.b64encode(buffer.getvalue()).decode("ascii")
 
-        labels = Figure(figsize=LABELS_SIZE)
+        labels = new_figure(figsize=LABELS_SIZE)
         self.plot_labels(labels.subplots())
         labels_png = png(labels)
-        histograms_png = png(self.plot_histograms(Figure(figsize=HISTOGRAM_SIZE)))
+        histograms_png = png(self.plot_histograms(new_figure(figsize=HISTOGRAM_SIZE)))
         shares = self.shares()
         rows = "".join(
             f"<tr><td>{name}</td><td>{count:,}</td><td>{shares[name]:.1%}</td></tr>"
@@ -229,3 +256,13 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:to
 <table><tr><th>row</th><th>label</th><th>score</th><th>flags</th><th>text</th></tr>{top}</table>
 </body></html>
 """
+
+
+def _figure_class():
+    """matplotlib's ``Figure`` (not pyplot: leaves the caller's backend, a notebook's, alone), or an ImportError that
+    says how to install it."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("an HTML report needs matplotlib: pip install 'pilkada-nlp[batch]'") from None
+    return Figure

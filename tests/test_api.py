@@ -93,6 +93,29 @@ def test_conversions(model):
     assert list(frame["label"]) == [p.label for p in classify(POSTS, model=model)]
 
 
+def test_to_pipeline_top_k_none_gives_every_label_in_the_hugging_face_shape(model):
+    prediction = classify(POSTS[0], model=model)
+    every = prediction.to_pipeline(top_k=None)
+    assert [item["label"] for item in every] == sorted(LABELS, key=lambda label: -prediction.scores[label])
+    assert all(set(item) == {"label", "score"} and item["score"] == prediction.scores[item["label"]] for item in every)
+    assert prediction.to_pipeline(top_k=2) == every[:2]
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="top_k"):
+            prediction.to_pipeline(top_k=bad)
+
+
+def test_explain_top_caps_the_explanation_and_is_not_called_top_k(model):
+    long_post = "amplop seratus ribu coblos nomor dua besok subuh sembako posko syarat pilih bu ratna"
+    assert len(classify(long_post, model=model, explain=True).explanation) == 5  # the default
+    assert len(classify(long_post, model=model, explain=True, explain_top=1).explanation) == 1
+    assert len(model.classify(long_post, explain=True, explain_top=2).explanation) == 2
+    for bad in (0, -3, 2.0, None):
+        with pytest.raises(ValueError, match="explain_top"):
+            model.classify(long_post, explain=True, explain_top=bad)
+    with pytest.raises(TypeError):
+        model.classify(long_post, explain=True, top_k=2)
+
+
 def test_explanations_name_ngrams_of_the_text(model):
     prediction = classify(POSTS[0], model=model, explain=True)
     assert prediction.explanation, "expected at least one n-gram"
@@ -198,12 +221,22 @@ def test_features_equal_scikit_learn_tfidf():
 
     train = [normalize(t) for texts in TINY_CORPUS.values() for t in texts]
     new = [normalize(t) for t in POSTS] + ["", "a", "amplop amplop amplop"]
-    features = NgramFeatures(FeatureConfig(min_df=1)).fit(train)
+    features = NgramFeatures(FeatureConfig(min_df=1, drop_punctuation=False)).fit(train)
     common = {"lowercase": False, "sublinear_tf": True, "min_df": 1}
     word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), **common).fit(train)
     char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common).fit(train)
     assert abs(features.transform_words(new) - word.transform(new)).max() < 1e-6
     assert abs(features.transform_chars(new) - char.transform(new)).max() < 1e-6
+
+
+def test_punctuation_only_tokens_are_not_features():
+    """ "...", "!!!" and quotes are how a source writes, not what a post says (FeatureConfig.drop_punctuation)."""
+    from pilkada_nlp.backends.linear import FeatureConfig, NgramFeatures
+
+    features = NgramFeatures(FeatureConfig(min_df=1)).fit(["halo . . . semua ! !", "sebarkan ! ! \" info \""])
+    assert not [term for term in features.word_vocabulary if set(term) <= set(".!\" ")]
+    same = features.transform(["halo semua"]) - features.transform(["halo . . . semua ! ! !"])
+    assert abs(same).max() == 0
 
 
 def test_save_load_round_trip_gives_identical_scores(tiny_model_dir, tmp_path):

@@ -46,7 +46,7 @@ def test_summary_adds_up_to_the_row_count(tiny_model_dir, tmp_path):
     scores = [item["score"] for item in summary.top]
     assert len(summary.top) == min(5, summary.flagged) and scores == sorted(scores, reverse=True)
     for item in summary.top:
-        row = out.iloc[item["row"]]
+        row = out.iloc[item["row"] - 1]  # rows are numbered from 1
         assert row["label"] == item["label"] and row["flags"] and float(row["score"]) == item["score"]
     assert Summary.from_dict(json.loads(json.dumps(summary.to_dict()))) == summary
 

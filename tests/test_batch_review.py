@@ -41,12 +41,12 @@ def test_export_picks_uncertain_posts_then_an_audit_sample(tiny_model_dir, score
     assert written["review_id"].is_unique and set(written["source"]) == {"user"}
     out = pd.read_csv(scored, dtype=str, keep_default_na=False)
     uncertain = written[written["selection"] == "uncertain"]
-    gaps = [min(abs(float(out.iloc[int(r)][f"score_{label}"]) - model.thresholds[label]) for label in FLAG_LABELS)
+    gaps = [min(abs(float(out.iloc[int(r) - 1][f"score_{label}"]) - model.thresholds[label]) for label in FLAG_LABELS)
             for r in uncertain["row"]]
     assert 0 < len(uncertain) <= 15 and all(g <= 0.2 for g in gaps) and gaps == sorted(gaps)
     audit = written[written["selection"] == "audit"]
     assert len(audit) == 10 and not set(audit["row"]) & set(uncertain["row"])
-    picked = out.iloc[written["row"].astype(int)]
+    picked = out.iloc[written["row"].astype(int) - 1]  # rows are numbered from 1
     assert (picked["error"] == "").all()  # rows that could not be scored are never queued
     assert picked["post_id"].tolist() == written["post_id"].tolist()
     assert written["text"].tolist() == picked["text"].tolist()

@@ -23,7 +23,7 @@ def test_classify_json_reads_stdin_and_explains(tiny_model_dir, capsys, monkeypa
     monkeypatch.setattr("sys.stdin", io.StringIO("amplop seratus ribu\n\nsurat suara sudah dicoblos\n"))
     assert main(["classify", "--model", str(tiny_model_dir), "--json", "--explain"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [row["text"] for row in rows] == ["amplop seratus ribu", "surat suara sudah dicoblos"]
+    assert [row["text"] for row in rows] == ["amplop seratus ribu", "", "surat suara sudah dicoblos"]  # aligned
     for row in rows:
         assert set(row["scores"]) == set(LABELS)
         assert abs(sum(row["scores"].values()) - 1) < 1e-6

@@ -20,7 +20,7 @@ from pilkada_nlp.text import (
         ("Cek https://t.co/AbC123 dan www.kpu.go.id", f"cek {URL_TOKEN} situs_t_co dan {URL_TOKEN} situs_kpu_go_id"),
         ("kirim ke budi.s@mail.co.id ya", f"kirim ke {EMAIL_TOKEN} ya"),
         ("Terima kasih Pak, kasih sayang", "terima kasih pak , kasih sayang"),
-        ("kasih duit", "beri duit"),
+        ("kasih duit", "beri uang"),
         ("@bawaslu_ri tolong cek", f"{USER_TOKEN} tolong cek"),
         ("#PilkadaDamai2024", "pilkada damai 2024"),
         ("mantappp bangettt", "mantap banget"),

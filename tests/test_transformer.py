@@ -22,7 +22,7 @@ pytest.importorskip("datasets")
 
 from pilkada_nlp import LABELS, Prediction, classify, load_model
 from pilkada_nlp.backends.transformer import TransformerBackend, encode
-from pilkada_nlp.models import ModelFileError
+from pilkada_nlp.models import ModelFileError, _load
 from pilkada_nlp.models.manifest import MANIFEST, write_manifest
 from pilkada_nlp.text import normalize
 from tests.conftest import REPO, TINY_CORPUS
@@ -169,7 +169,11 @@ def test_ensemble_refuses_a_member_changed_after_tuning(trained_dir, tiny_model_
     members = json.loads((tmp_path / "ensemble" / MANIFEST).read_text())["members"]
     assert [m["model"] for m in members] == ["../linear", "../transformer"], "members are found relative to it"
     shutil.rmtree(linear)
+    copy_model(tiny_model_dir, linear, created="a retrain that reproduced the weights", training_seconds=1.0)
+    assert load_model(tmp_path / "ensemble").backend.members, "a reproduced member keeps the ensemble loadable"
+    shutil.rmtree(linear)
     copy_model(tiny_model_dir, linear, thresholds={label: 0.9 for label in LABELS if label != "benign"})
+    _load.cache_clear()  # load_model caches by directory; the directory now holds another model
     with pytest.raises(ModelFileError, match="not the model this ensemble was tuned with"):
         load_model(tmp_path / "ensemble")
 

@@ -15,7 +15,8 @@ Splits:
 * ``train`` / ``validation`` / ``test``: everything else, 80/10/10 by duplicate group, stratified by label.
 
 Each row has a ``weight``: 1, except authored posts, which weigh less the easier their surface tells them from real
-posts (:func:`training.audit.authored_weights`), so that style cannot stand in for a label.
+posts (:func:`training.audit.authored_weights`), so that style cannot stand in for a label, and silver pool rows
+(unlabelled posts of the training pools taken as ``benign``), which weigh ``silver_weight``.
 
 Deterministic for a given ``--seed`` and inputs.
 """
@@ -63,6 +64,14 @@ class CorpusConfig:
     #: guideline label), "relabelled" keeps only the relabelled ones. Relabelling found 17-49 % of mapped hate rows
     #: to be hate under the guidelines (``python -m training.agreement --mapped ...``; data/README.md §3).
     public_hate: str = "relabelled"
+    #: Unlabelled posts of the training pools (not the held-out one) as silver ``benign`` rows: ~98 % of a random
+    #: slice of them is benign under the guidelines, and without them the only benign posts in that register are the
+    #: few thousand labelled ones, so political chatter reads as "hoax" to the model. Capped like a public source.
+    pool_silver: bool = True
+    #: Training weight of a silver row (its label is right ~98 % of the time, not always).
+    silver_weight: float = 0.5
+    #: Authored posts weigh less the easier their surface tells them from real posts (audit.authored_weights).
+    authored_surface_weights: bool = True
 
 
 def collect(config: CorpusConfig) -> pd.DataFrame:
@@ -74,22 +83,35 @@ def collect(config: CorpusConfig) -> pd.DataFrame:
          for name in public_names],
         ignore_index=True,
     ).assign(origin="public")
-    if config.public_hate == "relabelled":
-        public = public[~(public["source"].isin(RELABELLED_SOURCES) & (public["label"] == "hate_speech"))]
     # Stand-off labels cover pool posts and the public posts relabelled with the guidelines; both win over mappings.
-    annotated = join_annotations(read_annotations(), pd.concat([load_all(data_dir, list(POOL_SOURCES)), public]))
+    annotations = read_annotations()
+    pools = load_all(data_dir, list(POOL_SOURCES))
+    annotated = join_annotations(annotations, pd.concat([pools, public]))
+    if config.public_hate == "relabelled":  # after the join: relabelled rows come back through `annotated`
+        public = public[~(public["source"].isin(RELABELLED_SOURCES) & (public["label"] == "hate_speech"))]
     authored = load_authored()
     # Priority decides which copy of an exact duplicate survives: our own labels beat public ones.
     reviewed = load_reviewed()  # the user's own posts from `pilkada-nlp review-import`
     frames = [annotated.assign(priority=0), reviewed.assign(priority=0), authored.assign(priority=1),
               public.assign(priority=2)]
+    if config.pool_silver:
+        frames.append(silver_pool_rows(pools, annotations).assign(priority=3))
     rows = pd.concat(frames, ignore_index=True)
     return rows[["text", "label", "source", "row_key", "subtype", "origin", "priority"]]
 
 
+def silver_pool_rows(pools: pd.DataFrame, annotations: pd.DataFrame) -> pd.DataFrame:
+    """Unlabelled posts of the training pools as ``benign`` (origin ``silver:pool``); never the held-out pool."""
+    labelled = set(zip(annotations["source"], annotations["row_key"]))
+    keys = list(zip(pools["source"], pools["row_key"]))
+    keep = (pools["source"] != HELDOUT_POOL) & ~pd.Series([key in labelled for key in keys], index=pools.index)
+    return pools[keep].assign(label="benign", subtype="silver", origin="silver:pool")
+
+
 def cap_sources(rows: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
-    """Keep at most ``cap`` rows per (public source, label); project rows are never capped."""
-    public = rows["origin"] == "public"
+    """Keep at most ``cap`` rows per (public source, label), silver pool rows included; project rows are never
+    capped."""
+    public = rows["origin"].isin(["public", "silver:pool"])
     capped = (
         rows[public].sample(frac=1.0, random_state=seed).groupby(["source", "label"], sort=False).head(cap)
     )
@@ -147,14 +169,17 @@ def _build(config: CorpusConfig) -> dict:
     n_groups = rows["group"].nunique()
     rows = cap_sources(rows, config.cap_per_source_label, config.seed)
     rows["split"] = assign_splits(rows, config)
+    # Silver labels are guesses: the evaluation-only splits keep hand-labelled posts only.
+    rows = rows[~((rows["origin"] == "silver:pool") & rows["split"].isin(["real_test", "heldout_pool"]))]
     authored = rows["source"] == "authored"
     real_train = rows["origin"].str.startswith("annotated") & rows["split"].isin(["train", "validation", "test"])
     rates = surface_rates(rows.loc[real_train, "text"])
     auc_before = audit.authored_vs_real_auc(rows.loc[authored, "text"], rows.loc[real_train, "text"])
     rows.loc[authored, "text"] = match_surface(rows.loc[authored, "text"], rates, config.seed)
-    rows["weight"] = 1.0
-    rows.loc[authored, "weight"], weighted_auc = audit.authored_weights(rows.loc[authored, "text"],
-                                                                        rows.loc[real_train, "text"])
+    rows["weight"] = np.where(rows["origin"] == "silver:pool", config.silver_weight, 1.0)
+    surface_weights, weighted_auc = audit.authored_weights(rows.loc[authored, "text"], rows.loc[real_train, "text"])
+    if config.authored_surface_weights:
+        rows.loc[authored, "weight"] = surface_weights
     corpus = rows[["text", "label", "source", "subtype", "origin", "row_key", "group", "split", "weight"]]
 
     out = Path(config.out)
@@ -215,9 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hs-mapping", choices=("identity", "all"), default=defaults.hs_mapping)
     parser.add_argument("--public-hate", choices=("mapped", "relabelled"), default=defaults.public_hate,
                         help="hate rows of the relabelled public sources: all mapped ones, or only relabelled ones")
+    parser.add_argument("--no-pool-silver", dest="pool_silver", action="store_false",
+                        help="leave the unlabelled training-pool posts out (default: silver benign rows)")
+    parser.add_argument("--no-surface-weights", dest="authored_surface_weights", action="store_false",
+                        help="give every authored post weight 1 instead of its surface weight")
     args = parser.parse_args(argv)
     config = CorpusConfig(args.data_dir, args.out, args.seed, args.cap_per_source_label, hs_mapping=args.hs_mapping,
-                          public_hate=args.public_hate)
+                          public_hate=args.public_hate, pool_silver=args.pool_silver,
+                          authored_surface_weights=args.authored_surface_weights)
     if not Path(config.data_dir).is_dir():
         parser.error(f"--data-dir {config.data_dir} does not exist")
     stats = build(config)

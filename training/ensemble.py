@@ -23,11 +23,11 @@ import pandas as pd
 import pilkada_nlp
 from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import available_models, resolve
-from pilkada_nlp.models.manifest import MANIFEST, sha256_of, write_manifest
+from pilkada_nlp.models.manifest import model_identity, write_manifest
 from training.evaluate import bootstrap_difference, split_metrics
 from training.train_linear import decide, read_split, tune_thresholds
 
-SCORED_SPLITS = ("validation", "test", "real_test")
+SCORED_SPLITS = ("validation", "test", "real_test", "heldout_pool")
 
 
 def member_probabilities(model, splits: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
@@ -58,7 +58,7 @@ def member_reference(member: str, out: Path) -> str:
 
 def build(members: list[str], weights: list[float], corpus: Path, out: Path, name: str) -> dict:
     """Score, tune, and write the ensemble's ``model.json``; returns the manifest."""
-    splits = {split: read_split(corpus, split) for split in SCORED_SPLITS}
+    splits = {split: read_split(corpus, split) for split in SCORED_SPLITS if (corpus / f"{split}.parquet").is_file()}
     models = [pilkada_nlp.load_model(member) for member in members]
     probabilities = []
     for member, model in zip(members, models):
@@ -88,7 +88,7 @@ def build(members: list[str], weights: list[float], corpus: Path, out: Path, nam
         "thresholds": result["thresholds"],
         "batch_size": min(int(m.metadata.get("batch_size", 2048)) for m in models),
         "members": [{"model": member_reference(member, out), "weight": weight,
-                     "manifest_sha256": sha256_of(model.path / MANIFEST)}
+                     "identity": model_identity(model.metadata)}
                     for member, weight, model in zip(members, weights, models)],
         "training_data": models[0].metadata.get("training_data", {}),
         "metrics": result["metrics"],

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pilkada_nlp.io import csv_text
 from pilkada_nlp.review import read_review
 from training.project_data import ANNOTATION_COLUMNS, ANNOTATIONS_DIR, REVIEWED_DIR, AnnotationError
 from training.sources import LOADERS, POOL_SOURCES
@@ -43,7 +44,8 @@ def _append(path: Path, rows: pd.DataFrame, key: list[str]) -> int:
     rows = rows.drop_duplicates(key)
     if len(rows):
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows.to_csv(path, mode="a", header=not path.is_file(), index=False, lineterminator="\n")
+        with open(path, "a", encoding="utf-8", newline="") as handle:  # csv_text quotes fields holding \r
+            handle.write(csv_text(rows, header=handle.tell() == 0))
     return len(rows)
 
 
@@ -74,6 +76,8 @@ def import_review(
     Raises :class:`pilkada_nlp.review.ReviewFileError` or :class:`AnnotationError` with one-line messages.
     """
     reviewed, pending = read_review(path, annotator=annotator)
+    if reviewed.empty:  # a header-only file, or nothing reviewed yet: nothing to store (and no typed columns to use)
+        return {"reviewed": 0, "pending": pending, "pool_labels": 0, "own_posts": 0}
     keys = [k or row_key(t) for k, t in zip(reviewed["row_key"], reviewed["text"])]
     reviewed = reviewed.assign(row_key=keys)
     pool = reviewed[reviewed["source"].isin(POOL_SOURCES)]

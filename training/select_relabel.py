@@ -32,6 +32,13 @@ PUBLIC_SAMPLE = {
     "desrul_news_comments_abusive": {"benign": 150},
     "nofaaulia_hsd_facebook": {"hate_speech": 50, "benign": 50},
 }
+#: Second round (after the first showed that only 4-49 % of mapped hate rows are hate under the guidelines): more
+#: mapped-hate rows only, drawn from the rows the first round did not take.
+PUBLIC_SAMPLE_ROUND_2 = {
+    "ibrohim_multilabel_hs": {"hate_speech": 700},
+    "netifier_toxicity": {"hate_speech": 600},
+    "alfina_idhsd_pilkada_dki2017": {"hate_speech": 200},
+}
 BATCH = 100
 
 
@@ -47,10 +54,13 @@ def heldout_selection(data_dir: Path, seed: int, n_second_pass: int) -> pd.DataF
     return pool[["source", "row_key", "text", "second_pass"]]
 
 
-def public_selection(data_dir: Path, seed: int) -> pd.DataFrame:
+def public_selection(data_dir: Path, seed: int, sample: dict = PUBLIC_SAMPLE,
+                     exclude: pd.DataFrame | None = None) -> pd.DataFrame:
     frames = []
-    for source, per_label in PUBLIC_SAMPLE.items():
+    taken = set() if exclude is None else set(zip(exclude["source"], exclude["row_key"]))
+    for source, per_label in sample.items():
         rows = LOADERS[source](data_dir).drop_duplicates("row_key")
+        rows = rows[[(source, key) not in taken for key in rows["row_key"]]]
         for label, n in per_label.items():
             part = rows[rows["label"] == label]
             frames.append(part.sample(n=min(n, len(part)), random_state=seed))
@@ -76,9 +86,14 @@ def main() -> None:
     write_batches(heldout[heldout["second_pass"]], args.out / "heldout_pass2")
     public = public_selection(args.data_dir, args.seed)
     write_batches(public, args.out / "public")
-    public[["source", "row_key", "mapped_label"]].to_csv(args.out / "public_mapped_labels.csv", index=False)
+    round_2 = public_selection(args.data_dir, args.seed, PUBLIC_SAMPLE_ROUND_2, exclude=public)
+    write_batches(round_2, args.out / "public_round2")
+    write_batches(round_2.head(400), args.out / "public_round2_pass2")
+    mapped = pd.concat([public, round_2])[["source", "row_key", "mapped_label"]]
+    mapped.to_csv(args.out / "public_mapped_labels.csv", index=False)
     print(f"held-out pool {HELDOUT_POOL}: {len(heldout)} unlabelled posts ({heldout['second_pass'].sum()} twice)")
     print(public.groupby(["source", "mapped_label"]).size())
+    print("round 2:", round_2.groupby(["source", "mapped_label"]).size().to_dict())
 
 
 if __name__ == "__main__":

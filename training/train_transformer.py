@@ -23,7 +23,6 @@ import argparse
 import json
 import platform
 import random
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -39,6 +38,7 @@ from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models.classifier import softmax
 from pilkada_nlp.models.manifest import write_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION, normalize
+from training import outdir
 from training.ensemble import fit_ensemble, member_probabilities
 from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
@@ -134,6 +134,7 @@ def train(config: TransformerConfig, compare_with: str | None = None, report: st
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
     start = time.perf_counter()
+    outdir.check_out(config.out)
     seed_everything(config.seed)
     corpus = Path(config.corpus)
     splits = {name: read_split(corpus, name) for name in SPLITS}
@@ -231,10 +232,7 @@ def train(config: TransformerConfig, compare_with: str | None = None, report: st
     for name, m in result["metrics"].items():
         print(f"{name}: macro-F1 {m['macro_f1']}, flags {m['flags']}", flush=True)
 
-    out = Path(config.out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out = outdir.stage(config.out)
     if config.save_dtype == "float16":
         model.half()
     model.save_pretrained(out, safe_serialization=True)
@@ -274,6 +272,7 @@ def train(config: TransformerConfig, compare_with: str | None = None, report: st
     if compare_with:
         manifest["comparison"] = compare(scored, result, Path(compare_with), majority)
     manifest = write_manifest(out, manifest)
+    outdir.publish(out, config.out)
     if report and compare_with:
         Path(report).write_text(comparison_report(manifest), encoding="utf-8")
         print(f"wrote {report}")
@@ -323,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     defaults = TransformerConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=defaults.corpus, help="folder with train/validation/test parquet files")
-    parser.add_argument("--out", default=defaults.out, help="model directory to write (replaced)")
+    parser.add_argument("--out", default=defaults.out, type=outdir.out_argument,
+                        help="model directory to write (replaced only if it is a model directory)")
     parser.add_argument("--base-model", default=defaults.base_model, help="hub id or local directory")
     parser.add_argument("--name", default=defaults.name)
     parser.add_argument("--seed", type=int, default=defaults.seed)

@@ -9,6 +9,7 @@ the same matrix).
 from __future__ import annotations
 
 import json
+import string
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+
+from pilkada_nlp.models.manifest import ModelFileError, check_npz
 
 WEIGHTS_FILE = "linear.npz"
 VOCABULARY_FILE = "vocabulary.json"
@@ -31,6 +34,18 @@ class FeatureConfig:
     min_df: int = 2
     max_word_features: int = 150_000
     max_char_features: int = 200_000
+    #: Leave out tokens made only of punctuation: "...", "!!!" and quotes say how an archive or a platform writes, not
+    #: what a post says (on real YouTube comments they were the strongest "hoax" features). Models saved before this
+    #: option existed read it as False.
+    drop_punctuation: bool = True
+
+#: Characters a punctuation-only token is made of (after NFKC normalisation).
+PUNCTUATION = frozenset(string.punctuation) | frozenset("“”‘’«»…–—¡¿·•")
+
+
+def content_tokens(text: str) -> str:
+    """``text`` without its punctuation-only tokens (see ``FeatureConfig.drop_punctuation``)."""
+    return " ".join(token for token in text.split() if not PUNCTUATION.issuperset(token))
 
 
 def word_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
@@ -212,6 +227,7 @@ class NgramFeatures:
         by a SIMD argsort whose order differs between CPUs, which made retrains differ from machine to machine.
         """
         c = self.config
+        texts = self._prepare(texts)
         word_terms, word_idf = _fit_tfidf(texts, {"analyzer": "word", "token_pattern": r"\S+",
                                                   "ngram_range": tuple(c.word_ngrams)}, c.min_df, c.max_word_features)
         char_terms, char_idf = _fit_tfidf(texts, {"analyzer": "char_wb", "ngram_range": tuple(c.char_ngrams)},
@@ -234,6 +250,7 @@ class NgramFeatures:
         """Empty the token table: token -> row of ``_token_word`` (word id) and of the character n-gram arrays."""
         self._tokens: dict[str, int] = {}
         self._token_word = np.zeros(1024, dtype=np.int64)
+        self._token_punctuation = np.zeros(1024, dtype=bool)
         self._char_start = np.zeros(1024, dtype=np.int64)
         self._char_count = np.zeros(1024, dtype=np.int64)
         self._char_columns = np.zeros(16384, dtype=np.int64)
@@ -243,9 +260,10 @@ class NgramFeatures:
         index, (lo, hi) = self._index, self.config.char_ngrams
         char_lookup, word_id = self.char_vocabulary.get, index.token_ids.get
         first = len(self._tokens)
-        words, counts, columns = [], [], []
+        words, counts, columns, punctuation = [], [], [], []
         for token in new:
             self._tokens[token] = len(self._tokens)
+            punctuation.append(PUNCTUATION.issuperset(token))
             ids = [i for i in map(char_lookup, char_wb_ngrams(token, lo, hi)) if i is not None]
             words.append(word_id(token, -1))
             counts.append(len(ids))
@@ -253,6 +271,8 @@ class NgramFeatures:
         last, end = len(self._tokens), self._n_char_columns + len(columns)
         self._token_word, self._char_start, self._char_count = (
             _grown(self._token_word, last), _grown(self._char_start, last), _grown(self._char_count, last))
+        self._token_punctuation = _grown(self._token_punctuation, last)
+        self._token_punctuation[first:last] = punctuation
         self._char_columns = _grown(self._char_columns, end)
         self._token_word[first:last] = words
         self._char_count[first:last] = counts
@@ -272,6 +292,9 @@ class NgramFeatures:
         tokens = np.fromiter(map(self._tokens.__getitem__, flat), dtype=np.int64, count=len(flat))
         per_row = np.fromiter(map(len, rows_tokens), dtype=np.int64, count=len(rows_tokens))
         row = np.repeat(np.arange(len(texts), dtype=np.int64), per_row)
+        if self.config.drop_punctuation:  # as content_tokens: the tokens left become neighbours for n-grams
+            keep = ~self._token_punctuation[tokens]
+            tokens, row = tokens[keep], row[keep]
 
         # word n-grams: unigrams by direct lookup, longer n-grams by their int64 keys
         word = self._token_word[tokens]
@@ -282,7 +305,7 @@ class NgramFeatures:
             rows.append(row[hit])
             columns.append(unigram[hit])
         for n, (keys, key_columns) in index.keys.items():
-            starts = np.arange(max(len(flat) - n + 1, 0))
+            starts = np.arange(max(len(tokens) - n + 1, 0))
             ok = row[starts] == row[starts + n - 1]
             for k in range(n):
                 ok &= word[starts + k] >= 0
@@ -337,6 +360,9 @@ class NgramFeatures:
         matrix.has_canonical_format = True
         return matrix
 
+    def _prepare(self, texts: list[str]) -> list[str]:
+        return [content_tokens(text) for text in texts] if self.config.drop_punctuation else texts
+
     def _char_ids(self, word: str) -> list[int]:
         ids = self._cache.get(word)
         if ids is None:
@@ -346,7 +372,8 @@ class NgramFeatures:
                 self._cache[word] = ids
         return ids
 
-    def transform_words(self, texts: list[str]) -> sp.csr_matrix:
+    def transform_words(self, texts: list[str], prepared: bool = False) -> sp.csr_matrix:
+        texts = texts if prepared else self._prepare(texts)
         lookup, (lo, hi) = self.word_vocabulary.get, self.config.word_ngrams
         columns: list[int] = []
         indptr = [0]
@@ -355,7 +382,8 @@ class NgramFeatures:
             indptr.append(len(columns))
         return _tfidf(columns, indptr, self.word_idf)
 
-    def transform_chars(self, texts: list[str]) -> sp.csr_matrix:
+    def transform_chars(self, texts: list[str], prepared: bool = False) -> sp.csr_matrix:
+        texts = texts if prepared else self._prepare(texts)
         columns: list[int] = []
         indptr = [0]
         for text in texts:
@@ -367,7 +395,7 @@ class NgramFeatures:
     def transform(self, texts: list[str]) -> sp.csr_matrix:
         """The TF-IDF matrix of ``texts``: bit-identical to :meth:`transform_reference`, faster on batches."""
         if len(texts) == 1:
-            return self._transform_one(texts[0])
+            return self._transform_one(self._prepare(texts)[0])
         if len(texts) < SMALL_BATCH:
             return self.transform_reference(texts)
         if self._index is None:  # built on the first batch: one-post calls and cold starts never pay for it
@@ -376,11 +404,12 @@ class NgramFeatures:
         if not self._index.usable:
             return self.transform_reference(texts)
         with self._lock:
-            return self._transform_batch(texts)
+            return self._transform_batch(texts)  # drops punctuation-only tokens itself, from the token table
 
     def transform_reference(self, texts: list[str]) -> sp.csr_matrix:
         """The reference path: word n-grams per post (:func:`word_ngrams`), cached character n-grams per word."""
-        return sp.hstack([self.transform_words(texts), self.transform_chars(texts)], format="csr")
+        texts = self._prepare(texts)
+        return sp.hstack([self.transform_words(texts, True), self.transform_chars(texts, True)], format="csr")
 
     @property
     def n_word_features(self) -> int:
@@ -400,7 +429,8 @@ class NgramFeatures:
 
     @classmethod
     def from_files(cls, document: dict, arrays: dict[str, np.ndarray]) -> NgramFeatures:
-        config = FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in document["config"].items()})
+        saved = {"drop_punctuation": False, **document["config"]}  # older models kept punctuation tokens
+        config = FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
         features = cls(config)
         features._set(document["word"], arrays["word_idf"], document["char"], arrays["char_idf"])
         return features
@@ -448,9 +478,35 @@ class LinearBackend:
 
     @classmethod
     def load(cls, directory: Path, labels: list[str]) -> LinearBackend:
-        """Read a saved backend; arrays are loaded with ``allow_pickle=False``."""
-        document = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
-            arrays = {key: arrays[key] for key in arrays.files}
-        features = NgramFeatures.from_files(document, arrays)
+        """Read a saved backend: the ``.npz`` is size-checked first and loaded with ``allow_pickle=False``, and every
+        array's shape must fit the vocabulary and ``labels``, so a mismatched or damaged file fails here, not later."""
+        weights = directory / WEIGHTS_FILE
+        check_npz(weights)
+        try:
+            document = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+            with np.load(weights, allow_pickle=False) as arrays:
+                arrays = {key: arrays[key] for key in arrays.files}
+            features = NgramFeatures.from_files(document, arrays)
+        except (ValueError, KeyError, TypeError, OSError, EOFError) as error:
+            raise ModelFileError(f"{directory}: unreadable linear model files ({_one_line(error)})") from None
+        _check_shapes(directory, labels, features, arrays)
         return cls(labels, features, arrays["coef"], arrays["intercept"])
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
+
+
+def _check_shapes(directory: Path, labels: list[str], features: NgramFeatures, arrays: dict[str, np.ndarray]) -> None:
+    """Raise :class:`ModelFileError` unless coef is (labels, features), intercept (labels,), and each IDF vector is
+    as long as its vocabulary: a weight file that doesn't belong to the vocabulary or the label list is refused."""
+    n_features = len(features.word_vocabulary) + len(features.char_vocabulary)
+    expected = {"coef": (len(labels), n_features), "intercept": (len(labels),),
+                "word_idf": (len(features.word_vocabulary),), "char_idf": (len(features.char_vocabulary),)}
+    for name, shape in expected.items():
+        array = arrays.get(name)
+        if array is None or array.shape != shape or not np.issubdtype(array.dtype, np.floating):
+            found = "missing" if array is None else f"{array.dtype} {array.shape}"
+            raise ModelFileError(
+                f"{directory / WEIGHTS_FILE}: array {name} is {found}, expected floats of shape {shape}"
+            )

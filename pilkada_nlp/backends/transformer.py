@@ -100,13 +100,16 @@ class TransformerBackend:
             ) from None
         from transformers.utils import logging as hf_logging
 
-        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, trust_remote_code=False)
         bar_was_on = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # a library call should not draw a "Loading weights" bar
         try:
+            tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, trust_remote_code=False)
             model = AutoModelForSequenceClassification.from_pretrained(
                 directory, local_files_only=True, use_safetensors=True, trust_remote_code=False
             )
+        except Exception as error:  # noqa: BLE001 - corrupt files surface as OSError, ValueError, SafetensorError...
+            raise ModelFileError(f"{directory}: cannot load the transformer ({type(error).__name__}: "
+                                 f"{' '.join(str(error).split())[:300]})") from None
         finally:
             if bar_was_on:
                 hf_logging.enable_progress_bar()

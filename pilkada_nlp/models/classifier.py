@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pilkada_nlp.inputs import EMPTY_WARNING, as_text_list, check_text
+from pilkada_nlp.explain import map_explanation
+from pilkada_nlp.inputs import as_text_list, check_text, original_offset
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.predictions import Prediction
 from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize, normalize_batch
@@ -31,6 +32,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
+
+
+def check_explain_top(explain_top: object) -> None:
+    """Raise ``ValueError`` unless ``explain_top`` is a positive ``int`` (validated once, at the public entry)."""
+    if isinstance(explain_top, bool) or not isinstance(explain_top, int) or explain_top < 1:
+        raise ValueError(f"explain_top must be a positive int, got {explain_top!r}")
 
 
 class Classifier:
@@ -66,7 +73,7 @@ class Classifier:
 
     # -- scikit-learn style -------------------------------------------------------------------------------------
     def predict_proba(self, texts: object) -> np.ndarray:
-        """Calibrated probabilities, shape ``(n, len(labels))``, rows summing to 1."""
+        """Calibrated probabilities, shape ``(n, len(labels))``, rows summing to 1; NaN rows for empty texts."""
         items, _ = as_text_list(texts)
         clean = [check_text(value, i)[0] for i, value in enumerate(items)]
         return self._probabilities(self._normalize_all(clean))
@@ -76,8 +83,14 @@ class Classifier:
         return [prediction.label for prediction in self.classify(texts)]
 
     # -- the full result ----------------------------------------------------------------------------------------
-    def classify(self, texts: object, *, explain: bool = False, top_k: int = 5) -> Prediction | list[Prediction]:
-        """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order)."""
+    def classify(self, texts: object, *, explain: bool = False,
+                 explain_top: int = 5) -> Prediction | list[Prediction]:
+        """Classify one ``str`` (returns a :class:`Prediction`) or a sequence of ``str`` (returns a list, same order).
+
+        With ``explain``, each prediction's ``explanation`` holds at most ``explain_top`` n-grams. (Not ``top_k``:
+        in Hugging Face pipelines that is the number of labels returned; see :meth:`Prediction.to_pipeline`.)
+        """
+        check_explain_top(explain_top)
         items, single = as_text_list(texts)
         checked = [check_text(value, i) for i, value in enumerate(items)]
         texts = [text for text, _ in checked]
@@ -87,8 +100,10 @@ class Classifier:
         current = self.normalizer_version == NORMALIZER_VERSION
         evidence = inputs if current else self._normalize_all(texts, NORMALIZER_VERSION)
         predictions = []
-        for (text, warning), model_input, evidence_text, row in zip(checked, inputs, evidence, probabilities):
-            predictions.append(self._prediction(text, model_input, row, warning, explain, top_k, evidence_text))
+        for original, (text, warning), model_input, evidence_text, row in zip(items, checked, inputs, evidence,
+                                                                               probabilities):
+            predictions.append(self._prediction(text, model_input, row, warning, explain, explain_top, len(original),
+                                                evidence_text))
         return predictions[0] if single else predictions
 
     def _normalize(self, text: str) -> str:
@@ -106,31 +121,48 @@ class Classifier:
         return normalize_batch(texts, version)
 
     def _probabilities(self, inputs: list[str]) -> np.ndarray:
-        """Calibrated probabilities of backend inputs (see :meth:`_normalize`), in batches."""
-        out = np.empty((len(inputs), len(self.labels)), dtype=np.float64)
-        for start in range(0, len(inputs), self.batch_size):
-            batch = inputs[start : start + self.batch_size]
-            logits = self.backend.logits(batch).astype(np.float64)
-            out[start : start + len(batch)] = softmax(logits / self.temperature)
+        """Calibrated probabilities of backend inputs (see :meth:`_normalize`), in batches. Empty inputs get NaN
+        rows: there is nothing to score, and a score made up from the model's prior (hoax 0.38 for the first default)
+        would look like evidence."""
+        out = np.full((len(inputs), len(self.labels)), np.nan, dtype=np.float64)
+        rows = [i for i, text in enumerate(inputs) if text.strip()]
+        for start in range(0, len(rows), self.batch_size):
+            index = rows[start : start + self.batch_size]
+            logits = self.backend.logits([inputs[i] for i in index]).astype(np.float64)
+            out[index] = softmax(logits / self.temperature)
         return out
 
     def _prediction(self, text: str, model_input: str, row: np.ndarray, warning: str | None, explain: bool,
-                    top_k: int, evidence_text: str | None = None) -> Prediction:
+                    explain_top: int, original_length: int, evidence_text: str | None = None) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
-        if warning and EMPTY_WARNING in warning:
-            flags: list[str] = []
-        elif not has_evidence(normalize(text) if evidence_text is None else evidence_text):
-            flags = []
+        flags: list[str] = []
+        if text.strip() and not has_evidence(normalize(text) if evidence_text is None else evidence_text):
             warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:
-            flags = sorted(
+            flags = sorted(  # NaN scores (empty text) pass no threshold
                 (label for label, threshold in self.thresholds.items() if scores[label] >= threshold),
                 key=lambda label: -scores[label],
             )
         label = flags[0] if flags else BENIGN
-        explanation = None
+        explanation = highlights = None
         if explain:
-            pairs = [] if not text.strip() else self.backend.explain(model_input, self.labels.index(label), top_k)
-            explanation = tuple(pairs)
-        return Prediction(label, scores[label], scores, tuple(flags), explanation, warning)
+            explanation, highlights = self._explain(text, label, explain_top, original_length)
+        return Prediction(label, scores[label], scores, tuple(flags), explanation, warning, highlights)
+
+    def _explain(self, text: str, label: str, explain_top: int, original_length: int) -> tuple[
+            tuple[tuple[str, float], ...], tuple[tuple[int, int, float], ...]]:
+        """``(explanation, highlights)`` in the words and offsets of the caller's text (:mod:`pilkada_nlp.explain`).
+
+        The backend ranks every n-gram (not just ``explain_top``), so that ``explain_top`` remain after hiding
+        punctuation and stop-words."""
+        # The backend's own input, except for raw-text backends (the ensemble), whose occlusion then removes the same
+        # normalised words that map_explanation aligns with the original text.
+        normalised = normalize(text) if self.normalizer_version is None else self._normalize(text)
+        if not normalised:
+            return (), ()
+        pairs = self.backend.explain(normalised, self.labels.index(label), 4 * len(normalised.split()))
+        explanation, highlights = map_explanation(text, pairs, explain_top)
+        offsets = [(original_offset(start, len(text), original_length),
+                    original_offset(end, len(text), original_length), w) for start, end, w in highlights]
+        return tuple(explanation), tuple(offsets)
