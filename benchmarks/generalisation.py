@@ -63,7 +63,8 @@ def read_suites() -> tuple[pd.DataFrame, pd.DataFrame]:
 def predict(model, texts: list[str]) -> tuple[list[str], np.ndarray]:
     """Labels as ``classify`` gives them (thresholds and the minimum-evidence rule) and 1 − P(benign)."""
     predictions = model.classify(list(texts))
-    return [p.label for p in predictions], np.array([1.0 - p.scores[BENIGN] for p in predictions])
+    non_benign = np.array([1.0 - p.scores[BENIGN] for p in predictions])
+    return [p.label for p in predictions], np.nan_to_num(non_benign, nan=0.0)  # no text, no score: ranked last
 
 
 def pool_metrics(frame: pd.DataFrame, labels: list[str], non_benign: np.ndarray) -> dict:

@@ -131,13 +131,13 @@ FIXED_PHRASES = frozenset({("terima", "kasih"), ("kasih", "sayang"), ("pilih", "
 
 
 def _map_slang(tokens: list[str]) -> list[str]:
-    """Slang → formal word per token, except inside :data:`FIXED_PHRASES`."""
+    """Slang → formal word per token, except inside :data:`FIXED_PHRASES` (matched on the mapped neighbours, so
+    ``trima kasih`` is ``terima kasih`` too)."""
     slang = _slang()
-    out = []
+    out: list[str] = []
     for i, token in enumerate(tokens):
-        fixed = (i and (tokens[i - 1], token) in FIXED_PHRASES) or (
-            i + 1 < len(tokens) and (token, tokens[i + 1]) in FIXED_PHRASES
-        )
+        following = slang.get(tokens[i + 1], tokens[i + 1]) if i + 1 < len(tokens) else None
+        fixed = (out and (out[-1], token) in FIXED_PHRASES) or (token, following) in FIXED_PHRASES
         out.append(token if fixed else slang.get(token, token))
     return out
 
@@ -276,13 +276,15 @@ def _finish(tokens: list[str]) -> str:
 
 
 def _map_slang_fast(tokens: list[str]) -> list[str]:
-    """``_map_slang``: every token mapped at C speed, then the few fixed-phrase words put back where they pair."""
+    """``_map_slang``: every token mapped at C speed, then, left to right, the few fixed-phrase words put back where
+    they pair with the previous output or the next token's mapping (as ``_map_slang`` matches them)."""
     slang = _slang()
     out = list(map(slang.get, tokens, tokens))
     last = len(tokens) - 1
     for i in compress(count(), map(_FIXED_WORDS.__contains__, tokens)):
         token = tokens[i]
-        if (i and (tokens[i - 1], token) in FIXED_PHRASES) or (i < last and (token, tokens[i + 1]) in FIXED_PHRASES):
+        # out[i - 1] is final (positions before i are done); out[i + 1] is still the next token's mapping
+        if (i and (out[i - 1], token) in FIXED_PHRASES) or (i < last and (token, out[i + 1]) in FIXED_PHRASES):
             out[i] = token
     return out
 
@@ -453,6 +455,13 @@ kurang terus nanti besok kemarin hari sekarang baru masih the a an of to is and
 """.split()) | {URL_TOKEN, USER_TOKEN, EMAIL_TOKEN, MONEY_TOKEN, FIGURE_TOKEN, PARTY_TOKEN}
 
 
+@lru_cache(maxsize=1)
+def _no_evidence_words() -> frozenset[str]:
+    """:data:`NO_EVIDENCE_WORDS` as :func:`normalize` writes them (``gw`` → ``saya``, ``makasih`` → ``terima kasih``)."""
+    mapped = {word for entry in NO_EVIDENCE_WORDS for word in _slang().get(entry, entry).split()}
+    return frozenset(NO_EVIDENCE_WORDS | mapped)
+
+
 def has_evidence(normalised: str) -> bool:
     """Whether a normalised post has a word that could support a flag.
 
@@ -460,7 +469,7 @@ def has_evidence(normalised: str) -> bool:
     holds nothing a patrol officer could act on; classifying it anyway returns the prior of the largest class.
     """
     for token in normalised.split():
-        if len(token) < 2 or token in NO_EVIDENCE_WORDS or token.startswith(DOMAIN_PREFIX):
+        if len(token) < 2 or token in _no_evidence_words() or token.startswith(DOMAIN_PREFIX):
             continue
         if any(character.isalpha() for character in token):
             return True

@@ -69,7 +69,9 @@ def test_every_stand_off_label_resolves_and_the_held_out_pool_stays_out(built_co
     assert len(joined) == len(annotations.drop_duplicates(["source", "row_key"]))
     for split in ("train", "validation", "test", "real_test"):
         assert HELDOUT_POOL not in set(pd.read_parquet(built_corpus / f"{split}.parquet")["source"])
-    assert set(pd.read_parquet(built_corpus / "heldout_pool.parquet")["source"]) == {HELDOUT_POOL}
+    pool = pd.read_parquet(built_corpus / "heldout_pool.parquet")
+    assert (pool["source"] == HELDOUT_POOL).mean() > 0.95, "the pool split is the held-out pool (plus near copies)"
+    assert not pool["origin"].str.startswith("silver").any(), "evaluation splits hold hand-labelled posts only"
 
 
 @pytest.mark.realdata
@@ -79,9 +81,10 @@ def test_generalisation_benchmark_quick_run(built_corpus, tmp_path):
     out = tmp_path / "generalisation.json"
     assert generalisation.main(["--quick", "--corpus", str(built_corpus), "--out", str(out)]) == 0
     report = json.loads(out.read_text())
-    default = report["models"]["default"]
-    assert 0.0 <= default["functional"]["benign_false_flag_rate"] <= 1.0
-    assert default["heldout_pool"]["benign_n"] > 0
+    default, baseline = report["models"]["default"], report["models"]["always benign (baseline)"]
+    assert default["functional"]["non_benign_flag_recall"] > baseline["functional"]["non_benign_flag_recall"] == 0.0
+    assert default["functional"]["benign_false_flag_rate"] < 0.5, "the default flags most benign suite cases"
+    assert default["heldout_pool"]["benign_n"] > 0 and default["heldout_pool"]["false_flag_rate"] < 0.5
     assert set(report["loso"]) == set(generalisation.QUICK_FAMILIES)
     for scores in report["loso"].values():
-        assert scores["in_distribution"]["n"] == scores["left_out"]["n"] > 0
+        assert scores["left_out"]["macro_f1"] is not None and scores["in_distribution"]["n"] > 0

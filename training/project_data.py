@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pilkada_nlp.labels import LABELS
+from training.sources import POOL_SOURCES
 from training.sources.common import COLUMNS, clean_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,4 +102,7 @@ def join_annotations(annotations: pd.DataFrame, pools: pd.DataFrame) -> pd.DataF
             f"{len(unresolved)} annotation keys match no pool row (e.g. {examples}); is --data-dir right, "
             "or did a loader change how it reads text? Row keys are sha1 of the raw text."
         )
-    return joined.assign(origin="annotated:" + joined["selection"])
+    # Pool posts are the deployment domain ("annotated"); public posts relabelled with the guidelines are not election
+    # posts, so they keep their own origin and get none of the weight or roles of real election posts.
+    kind = np.where(joined["source"].isin(POOL_SOURCES), "annotated:", "relabelled:")
+    return joined.assign(origin=kind + joined["selection"])

@@ -32,7 +32,7 @@ PUBLIC_SAMPLE = {
     "desrul_news_comments_abusive": {"benign": 150},
     "nofaaulia_hsd_facebook": {"hate_speech": 50, "benign": 50},
 }
-#: Second round (after the first showed that only 4-49 % of mapped hate rows are hate under the guidelines): more
+#: Second round (after the first showed that only 4-41 % of mapped hate rows are hate under the guidelines): more
 #: mapped-hate rows only, drawn from the rows the first round did not take.
 PUBLIC_SAMPLE_ROUND_2 = {
     "ibrohim_multilabel_hs": {"hate_speech": 700},

@@ -8,7 +8,9 @@ Recipe (every choice made on the validation split only; the test splits are scor
    because they are the deployment domain; the corpus's ``weight`` (surface weights of authored posts, silver rows)
    multiplies in; then every label gets the same total weight. ``C`` is picked from ``c_grid`` by validation macro-F1.
 3. Temperature scaling on validation (one scalar, minimising log-loss) so scores are calibrated probabilities.
-4. Per-label thresholds on validation, by coordinate ascent on macro-F1 of the full decision rule.
+4. Per-label thresholds on validation, by coordinate ascent on macro-F1 of the full decision rule (minimum-evidence
+   rule included), among the thresholds that flag at most ``max_real_false_flag_rate`` of the benign validation
+   posts of the real election pools (hand-labelled and silver).
 5. Test, real-test and held-out-pool metrics, with a majority-class baseline, go into the manifest (the
    out-of-source benchmark, ``benchmarks/generalisation.py``, adds the functional suite and leave-one-source-out).
 """
@@ -37,6 +39,7 @@ from pilkada_nlp.models.classifier import softmax
 from pilkada_nlp.models.manifest import write_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
 from training import outdir
+from training.sources import POOL_SOURCES
 from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
 
@@ -69,18 +72,21 @@ def read_split(corpus: Path, split: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def decide(probabilities: np.ndarray, thresholds: dict[str, float], texts: list[str] | None = None) -> np.ndarray:
+def decide(probabilities: np.ndarray, thresholds: dict[str, float], texts: list[str] | None = None,
+           evidence: np.ndarray | None = None) -> np.ndarray:
     """The classifier's decision rule, vectorised: the best flag over its threshold, else benign.
 
-    With the raw ``texts``, the minimum-evidence rule applies too (a post without evidence is benign), so the metrics
-    stored in a manifest are those of ``classify``.
+    With the raw ``texts`` (or their precomputed ``evidence`` mask), the minimum-evidence rule applies too (a post
+    without evidence is benign), so the metrics stored in a manifest are those of ``classify``.
     """
     index = {label: i for i, label in enumerate(LABELS)}
     passing = np.zeros_like(probabilities, dtype=bool)
     for label, threshold in thresholds.items():
         passing[:, index[label]] = probabilities[:, index[label]] >= threshold
-    if texts is not None:
-        passing &= np.array([has_evidence(normalize(text)) for text in texts])[:, None]
+    if evidence is None and texts is not None:
+        evidence = np.array([has_evidence(normalize(text)) for text in texts])
+    if evidence is not None:
+        passing &= evidence[:, None]
     masked = np.where(passing, probabilities, -1.0)
     best = masked.argmax(axis=1)
     return np.where(passing.any(axis=1), np.array(LABELS)[best], BENIGN)
@@ -95,22 +101,27 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def tune_thresholds(probabilities: np.ndarray, y_true: np.ndarray, rounds: int = 2,
-                    watched: np.ndarray | None = None, max_false_flag_rate: float | None = None) -> dict[str, float]:
+                    watched: np.ndarray | None = None, max_false_flag_rate: float | None = None,
+                    texts: list[str] | None = None) -> dict[str, float]:
     """Per-label thresholds maximising validation macro-F1 of :func:`decide`, one label at a time.
 
     With ``watched`` (a mask of benign rows) and ``max_false_flag_rate``, only thresholds that flag at most that share
     of the watched rows are allowed (the least-flagging one when none is): macro-F1 on a corpus that is 30 % flags
-    would otherwise choose thresholds that bury a patrol team reading real posts, ~98 % of which are benign.
+    would otherwise choose thresholds that bury a patrol team reading real posts, ~98 % of which are benign. With no
+    watched row the cap does not apply. With the raw ``texts``, the decisions apply the minimum-evidence rule, as
+    ``classify`` does.
     """
     thresholds = {label: 0.5 for label in LABELS if label != BENIGN}
+    capped = watched is not None and max_false_flag_rate is not None and bool(watched.any())
+    evidence = None if texts is None else np.array([has_evidence(normalize(text)) for text in texts])
     for _ in range(rounds):
         for label in thresholds:
             scores = []
             for t in THRESHOLD_GRID:
                 trial = {**thresholds, label: float(t)}
-                predicted = decide(probabilities, trial)
+                predicted = decide(probabilities, trial, evidence=evidence)
                 score = label_metrics(y_true, predicted)["macro_f1"]
-                if watched is not None and max_false_flag_rate is not None:
+                if capped:
                     excess = np.mean(predicted[watched] != BENIGN) - max_false_flag_rate
                     score = score if excess <= 0 else -excess  # any allowed threshold beats every disallowed one
                 scores.append(score)
@@ -163,11 +174,12 @@ def fit(train: pd.DataFrame, validation: pd.DataFrame, config: LinearConfig) -> 
             best = (f1, c, model)
     _, c, model = best
     backend = LinearBackend(list(LABELS), features, model.coef_, model.intercept_)
-    temperature = fit_temperature(backend.logits(texts["validation"]), y["validation"])
-    probabilities = softmax(backend.logits(texts["validation"]) / temperature)
-    real_benign = (validation["origin"].str.startswith(("annotated", "silver")) & (validation["label"] == BENIGN)).to_numpy()
+    validation_logits = backend.logits(texts["validation"])
+    temperature = fit_temperature(validation_logits, y["validation"])
+    probabilities = softmax(validation_logits / temperature)
+    real_benign = (validation["source"].isin(POOL_SOURCES) & (validation["label"] == BENIGN)).to_numpy()
     thresholds = tune_thresholds(probabilities, validation["label"].to_numpy(), watched=real_benign,
-                                 max_false_flag_rate=config.max_real_false_flag_rate)
+                                 max_false_flag_rate=config.max_real_false_flag_rate, texts=list(validation["text"]))
     return FittedLinear(backend, temperature, thresholds, c)
 
 
@@ -226,7 +238,10 @@ def numeric_environment() -> dict:
     from threadpoolctl import threadpool_info
 
     features = getattr(np, "__cpu_features__", None) or getattr(np._core._multiarray_umath, "__cpu_features__", {})
+    import emoji
+
     return {
+        "emoji": emoji.__version__,  # normaliser v2 finds emoji sequences with it
         "cpu_simd": sorted(name for name, on in features.items() if on),
         "blas": [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads")}
                  for pool in threadpool_info() if pool.get("user_api") == "blas"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import string
 import threading
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
@@ -39,13 +40,14 @@ class FeatureConfig:
     #: option existed read it as False.
     drop_punctuation: bool = True
 
-#: Characters a punctuation-only token is made of (after NFKC normalisation).
-PUNCTUATION = frozenset(string.punctuation) | frozenset("“”‘’«»…–—¡¿·•")
+def is_punctuation(token: str) -> bool:
+    """Whether ``token`` is made only of punctuation (Unicode category P*) or ASCII symbols such as ``*`` and ``|``."""
+    return all(unicodedata.category(c).startswith("P") or c in string.punctuation for c in token)
 
 
 def content_tokens(text: str) -> str:
     """``text`` without its punctuation-only tokens (see ``FeatureConfig.drop_punctuation``)."""
-    return " ".join(token for token in text.split() if not PUNCTUATION.issuperset(token))
+    return " ".join(token for token in text.split() if not is_punctuation(token))
 
 
 def word_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
@@ -263,7 +265,7 @@ class NgramFeatures:
         words, counts, columns, punctuation = [], [], [], []
         for token in new:
             self._tokens[token] = len(self._tokens)
-            punctuation.append(PUNCTUATION.issuperset(token))
+            punctuation.append(is_punctuation(token))
             ids = [i for i in map(char_lookup, char_wb_ngrams(token, lo, hi)) if i is not None]
             words.append(word_id(token, -1))
             counts.append(len(ids))

@@ -137,7 +137,9 @@ class Classifier:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
         flags: list[str] = []
-        if text.strip() and not has_evidence(normalize(text) if evidence_text is None else evidence_text):
+        if evidence_text is None:  # the current normaliser's output: the model's own input when it is that version
+            evidence_text = model_input if self.normalizer_version == NORMALIZER_VERSION else normalize(text)
+        if text.strip() and not has_evidence(evidence_text):
             warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:
             flags = sorted(  # NaN scores (empty text) pass no threshold

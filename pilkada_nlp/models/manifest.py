@@ -67,7 +67,7 @@ def sha256_of(path: Path) -> str:
 #: The manifest fields that define what a model computes. Everything else (metrics, dates, timings, provenance)
 #: describes the model and may change without changing a single score.
 IDENTITY_FIELDS = ("backend", "labels", "normalizer_version", "temperature", "thresholds", "files", "members",
-                   "max_length", "batch_size")
+                   "max_length", "quantize")
 
 
 def model_identity(manifest: dict[str, Any]) -> str:
