@@ -62,6 +62,14 @@ POOL_SOURCES: frozenset[str] = frozenset(
 )
 
 
+#: Sources of posts written by ordinary users on social media (tweets, comments): the pools and the public
+#: hate/abuse corpora, not the hoax archives, news headlines, articles, blogs or authored posts. Their benign posts
+#: are what a patrol team reads all day, so thresholds are capped by the false flags they would get.
+SOCIAL_MEDIA_SOURCES: frozenset[str] = POOL_SOURCES | {
+    ibrohim_multilabel_hs.SOURCE, netifier_toxicity.SOURCE, alfina_idhsd_pilkada_dki2017.SOURCE,
+    nofaaulia_hsd_facebook.SOURCE, desrul_news_comments_abusive.SOURCE,
+}
+
 #: The real election pool kept wholly out of training and tuning: every post of it is labelled and scored only by the
 #: generalisation benchmark (``benchmarks/generalisation.py``), as posts from a platform and region never trained on.
 HELDOUT_POOL: str = pilkada_banten2024_youtube.SOURCE
