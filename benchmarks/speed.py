@@ -4,6 +4,7 @@
     python benchmarks/speed.py --quick         # small sizes, one repeat (used by the tests)
     python benchmarks/speed.py --model DIR     # measure this model directory instead of the shipped models
     python benchmarks/speed.py --torch-threads 1   # torch models on one thread (faster on a busy 2-core machine)
+    python benchmarks/speed.py --paths         # the linear model's fast path against its reference path, one process
 
 For every model, a fresh worker process loads it and reports posts/s in batch (``predict_proba`` on a list; for
 pilkada-nlp models also ``classify`` on a list, which builds ``Prediction`` objects) and one post at a time
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
 import resource
 import statistics
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -382,6 +385,81 @@ def report(rows: list[tuple[str, str, dict | str]], cold: dict, posts: tuple[int
     ])
 
 
+# -- the linear model's fast path against the reference path, side by side in one process ---------------------------
+@contextmanager
+def reference_path():
+    """The linear model as shipped before its fast paths: :func:`pilkada_nlp.text.normalize_reference` and
+    ``NgramFeatures.transform_reference`` (both kept as the specification the fast paths are tested against)."""
+    from pilkada_nlp.backends import linear
+    from pilkada_nlp.models import classifier
+    from pilkada_nlp.text import normalize_reference
+
+    saved = classifier.normalize, classifier.normalize_batch, linear.NgramFeatures.transform
+    classifier.normalize, linear.NgramFeatures.transform = normalize_reference, linear.NgramFeatures.transform_reference
+    classifier.normalize_batch = lambda texts, version: [normalize_reference(t, version) for t in texts]
+    try:
+        yield
+    finally:
+        classifier.normalize, classifier.normalize_batch, linear.NgramFeatures.transform = saved
+
+
+def fresh_model(name: str):
+    """A newly loaded model (``load_model`` caches), so each path starts with empty caches."""
+    from pilkada_nlp.models import _load, resolve
+
+    return _load.__wrapped__(resolve(name))
+
+
+def linear_paths(model_name: str, quick: bool) -> str:
+    """Posts/s of the reference and the fast path on the same posts, interleaved round by round (so both see the
+    same machine load), best round of each; plus a check that both give the same probabilities."""
+    from training.project_data import load_authored
+
+    texts = load_authored()["text"].tolist()
+    n_batch, n_single, rounds = (5_000, 500, 2) if quick else (50_000, 3_000, 3)
+    batch, single = cycle(texts, n_batch), cycle(texts, n_single)
+    models = {"reference": fresh_model(model_name), "fast": fresh_model(model_name)}
+    paths = {"reference": reference_path, "fast": nullcontext}
+    measures = {
+        "first pass, distinct posts (cold caches): predict_proba": lambda m: (lambda items: m.predict_proba(items), texts),
+        "batch (cycled posts): predict_proba": lambda m: (m.predict_proba, batch),
+        "batch (cycled posts): classify(list)": lambda m: (m.classify, batch),
+        "one at a time: classify(str)": lambda m: (lambda items: [m.classify(t) for t in items], single),
+    }
+    best: dict[tuple[str, str], float] = {}
+    for round_ in range(rounds):
+        for measure_name, make in measures.items():
+            if measure_name.startswith("first pass") and round_:
+                continue
+            for path in ("reference", "fast"):
+                fn, items = make(models[path])
+                with paths[path]():
+                    start = time.perf_counter()
+                    fn(items)
+                    seconds = time.perf_counter() - start
+                key = (measure_name, path)
+                best[key] = max(best.get(key, 0.0), len(items) / seconds)
+    with reference_path():
+        expected = models["reference"].predict_proba(texts)
+    identical = bool(np.array_equal(expected, models["fast"].predict_proba(texts), equal_nan=True))
+    lines = [[name, fmt(best[(name, "reference")]), fmt(best[(name, "fast")]),
+              f"{best[(name, 'fast')] / best[(name, 'reference')]:.2f}×"] for name in measures]
+    one = best[("one at a time: classify(str)", "fast")] / best[("batch (cycled posts): classify(list)", "fast")]
+    return "\n".join([
+        provenance(f"Linear model: fast path against the reference path ({model_name})"),
+        "",
+        (f"Posts: {len(texts):,} distinct authored samples; batches of {n_batch:,} cycled from them, {n_single:,} one at a "
+         f"time. One process, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; each measure runs the "
+         f"reference then the fast path, {rounds} rounds, best round of each (the first-pass row: one round, "
+         "on freshly loaded models). Probabilities of the two paths on the distinct posts: "
+         f"{'bit-identical' if identical else 'DIFFERENT'}."),
+        "",
+        table(["measure", "reference posts/s", "fast posts/s", "fast ÷ reference"], lines),
+        "",
+        f"One-at-a-time ÷ batch `classify` rate, fast path: {one:.2f}.",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
@@ -393,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch.set_num_threads for the torch models (0: torch's default, one per core)")
     parser.add_argument("--model", action="append", default=[],
                         help="model name or directory to measure (repeatable; default: every shipped model)")
+    parser.add_argument("--paths", action="store_true",
+                        help="only the linear model's fast path against its reference path (one process), and cold start")
     parser.add_argument("--worker", choices=sorted(BUILDERS), help=argparse.SUPPRESS)
     parser.add_argument("--posts", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", default="", help=argparse.SUPPRESS)
@@ -402,6 +482,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, args.posts, args.model_dir, *args.sizes, args.torch_threads,
                                 args.quantize)))
+        return 0
+    if args.paths:
+        cold = cold_start(2 if args.quick else 5)
+        print(linear_paths((args.model or ["default"])[0], args.quick))
+        print(f"\nCold start (`python -c \"{COLD_START_CODE}\"`, {cold['runs']} runs after one unmeasured): median "
+              f"{cold['median_s']:.2f} s, min {cold['min_s']:.2f} s, peak RSS {fmt(cold['peak_rss_mb'])} MB; a bare "
+              f"`python -c pass` takes {cold['bare_python_median_s']:.2f} s (median); load average (1 min) at the end "
+              f"{os.getloadavg()[0]:.2f}.")
         return 0
     try:
         print(measure(args))

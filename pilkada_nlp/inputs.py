@@ -58,7 +58,7 @@ def check_text(value: object, index: int) -> tuple[str, str | None]:
         shown = "NaN" if isinstance(value, float) and math.isnan(value) else repr(value)[:40]
         raise TypeError(f"texts[{index}] must be a str, got {type(value).__name__} {shown}{hint}")
     warnings = []
-    if _SURROGATES.search(value):
+    if not value.isascii() and _SURROGATES.search(value):
         value = _SURROGATES.sub(" ", value)
         warnings.append("invalid characters replaced")
     if len(value) > MAX_CHARS:

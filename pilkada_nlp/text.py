@@ -29,6 +29,12 @@ Version 2 changed four steps, each after a false flag seen on real posts:
 Version 1 is kept, behind ``version="1"``, only for the shipped transformer trained with it; a model directory names
 its version and :class:`~pilkada_nlp.models.classifier.Classifier` normalises with it.
 
+Speed: :func:`normalize_reference` is these steps written plainly, one pass each, and is the specification;
+:func:`normalize` (one post) and :func:`normalize_batch` (a list) are faster forms that return exactly the same
+strings (``tests/test_fast_path.py`` compares them on fixed and random hostile strings with Hypothesis). They skip
+passes that cannot change a text, isolate emoji per whitespace-separated chunk with a cache, and, for a batch,
+tokenise and map slang and names once over the joined posts.
+
 :func:`has_evidence` says whether a normalised post holds any word that could support a flag (greetings, thanks,
 one-word replies, numbers and emoji alone do not): the classifier never flags a post without evidence.
 """
@@ -40,6 +46,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from itertools import compress, count
 
 #: Bump whenever the output of :func:`normalize` changes for any input.
 NORMALIZER_VERSION = "2"
@@ -175,9 +182,224 @@ def normalize(text: str, version: str = NORMALIZER_VERSION) -> str:
 
     The function is total on ``str``: any string, including empty or broken ones, gives a string. Callers validate
     types first (see :func:`pilkada_nlp.classify`). ``version`` is the one a model was trained with.
+
+    This is the fast form of :func:`normalize_reference` (same output for every string, tested): passes that cannot
+    change a text are skipped (Unicode steps on ASCII text, emoji search on text without emoji characters, name and
+    phrase checks when no token could start one), and emoji are isolated per whitespace-separated chunk, with a cache
+    of the chunks already seen.
     """
+    if version == "2":
+        return _normalize_v2(text)
     if version == "1":
         return _normalize_v1(text)
+    raise ValueError(f"unknown normaliser version {version!r}; supported: {', '.join(SUPPORTED_VERSIONS)}")
+
+
+#: Words of :data:`FIXED_PHRASES`: slang mapping looks at a token's neighbours only when the post holds one of them.
+_FIXED_WORDS = frozenset(word for pair in FIXED_PHRASES for word in pair)
+_CHUNKS = re.compile(r"(\s+)")
+_CHUNK_CACHE_SIZE = 50_000
+_chunk_cache: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+@lru_cache(maxsize=1)
+def _emoji_characters() -> frozenset[str]:
+    """Every non-ASCII character on the ``emoji`` library's search tree: a text without one holds no emoji.
+
+    ``emoji.emoji_list`` only matches paths of that tree; each path that ends in an emoji holds a non-ASCII
+    character (checked here; if a future ``emoji`` release breaks that, every non-ASCII text is searched).
+    """
+    from emoji.tokenizer import get_search_tree
+
+    found: set[str] = set()
+    stack = [(get_search_tree(), False)]
+    while stack:
+        node, has_non_ascii = stack.pop()
+        for char, child in node.items():
+            if char == "data":
+                if not has_non_ascii:
+                    return frozenset()  # an all-ASCII emoji: the shortcut would be wrong, so never take it
+                continue
+            if not char.isascii():
+                found.add(char)
+            stack.append((child, has_non_ascii or not char.isascii()))
+    return frozenset(found)
+
+
+def _isolate_emoji_fast(text: str) -> tuple[str, set[str]]:
+    """:func:`_isolate_emoji`, chunk by chunk: an emoji match never holds whitespace, and ``emoji.emoji_list``
+    starts afresh after whitespace, so isolating each chunk alone gives the same text."""
+    characters = _emoji_characters()
+    if characters and characters.isdisjoint(text):
+        return text, set()
+    found: set[str] = set()
+    parts = _CHUNKS.split(text)
+    for i in range(0, len(parts), 2):  # even positions are chunks, odd ones the whitespace between them
+        chunk = parts[i]
+        if not chunk or (characters and characters.isdisjoint(chunk)):
+            continue
+        cached = _chunk_cache.get(chunk)
+        if cached is None:
+            isolated, emoji_set = _isolate_emoji(chunk)
+            cached = (isolated, tuple(emoji_set))
+            if len(_chunk_cache) >= _CHUNK_CACHE_SIZE:
+                _chunk_cache.clear()
+            _chunk_cache[chunk] = cached
+        parts[i] = cached[0]
+        found.update(cached[1])
+    return "".join(parts), found
+
+
+def _finish(tokens: list[str]) -> str:
+    """Slang-mapped tokens → the output string: re-split (a slang word may map to two words), mask names.
+
+    Same as ``_mask_names``: only the positions whose token can start a name (found at C speed) are looked at,
+    left to right, skipping those inside a name already masked.
+    """
+    words = " ".join(tokens).split()
+    names = _names()
+    if names.keys().isdisjoint(words):
+        return " ".join(words)
+    out, done = [], 0
+    for i in compress(count(), map(names.__contains__, words)):
+        if i < done:
+            continue
+        for width in (3, 2, 1):
+            mask = names.get(tuple(words[i : i + width]))
+            if mask:
+                out.extend(words[done:i])
+                out.append(mask)
+                done = i + width
+                break
+    out.extend(words[done:])
+    return " ".join(out)
+
+
+def _map_slang_fast(tokens: list[str]) -> list[str]:
+    """``_map_slang``: every token mapped at C speed, then, left to right, the few fixed-phrase words put back where
+    they pair with the previous output or the next token's mapping (as ``_map_slang`` matches them)."""
+    slang = _slang()
+    out = list(map(slang.get, tokens, tokens))
+    last = len(tokens) - 1
+    for i in compress(count(), map(_FIXED_WORDS.__contains__, tokens)):
+        token = tokens[i]
+        # out[i - 1] is final (positions before i are done); out[i + 1] is still the next token's mapping
+        if (i and (out[i - 1], token) in FIXED_PHRASES) or (i < last and (token, out[i + 1]) in FIXED_PHRASES):
+            out[i] = token
+    return out
+
+
+def _prepare_v2(text: str) -> tuple[str, set[str]]:
+    """Version 2 up to tokenising: the text with its regex steps done, and the emoji sequences found in it."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and ASCII holds no surrogate and no emoji
+        emoji_found: set[str] = set()
+    else:
+        text = unicodedata.normalize("NFKC", _SURROGATES.sub(" ", text))
+        text, emoji_found = (text, set()) if text.isascii() else _isolate_emoji_fast(text)
+    if "@" in text:
+        text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
+    if "/" in text or "www" in text:
+        text = _URL.sub(_url_with_domain, text)
+    if "@" in text:
+        text = _MENTION.sub(f" {USER_TOKEN} ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(_split_hashtag, text)
+    return _lower_squeeze_money(text), emoji_found
+
+
+def _lower_squeeze_money(text: str) -> str:
+    text = text.lower()
+    if _REPEATS.search(text):  # search before sub: a sub with a template costs more even when nothing matches
+        text = _REPEATS.sub(r"\1", text)
+    if _DIGIT.search(text):
+        text = _MONEY.sub(f" {MONEY_TOKEN} ", text)
+        if _REDUPLICATION.search(text):
+            text = _REDUPLICATION.sub(r"\1 \1", text)
+    return text
+
+
+def _normalize_v2(text: str) -> str:
+    text, emoji_found = _prepare_v2(text)
+    tokens = _tokens_v2(text, emoji_found) if emoji_found else _TOKEN.findall(text)
+    return _finish(_map_slang_fast(tokens))
+
+
+def _prepare_v1(text: str) -> str:
+    """Version 1 up to tokenising."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", _SURROGATES.sub(" ", text))
+    if "/" in text or "www" in text:
+        text = _URL.sub(f" {URL_TOKEN} ", text)
+    if "@" in text:
+        text = _MENTION.sub(f" {USER_TOKEN} ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(_split_hashtag, text)
+    text = _lower_squeeze_money(text)
+    if not text.isascii():  # joiners and emoji are non-ASCII
+        text = _EMOJI.sub(r" \1 ", _EMOJI_JOINERS.sub("", text))
+    return text
+
+
+def _normalize_v1(text: str) -> str:
+    slang = _slang()
+    tokens = _TOKEN.findall(_prepare_v1(text))
+    return _finish(list(map(slang.get, tokens, tokens)))
+
+
+#: Joins the posts of a batch into one string for the steps after the regular expressions: whitespace on both
+#: sides, and a NUL in the middle, which the tokeniser keeps as a token of its own that no slang word, fixed phrase
+#: or name holds.
+_BATCH_MARK = "\x00"
+_BATCH_JOIN = " \x00 "
+
+
+def normalize_batch(texts: list[str], version: str = NORMALIZER_VERSION) -> list[str]:
+    """``[normalize(t, version) for t in texts]``, faster: after each post's regex steps, the tokeniser and the
+    slang and name lookups run once over the batch joined into one string (see ``_BATCH_JOIN``), not once per post.
+
+    Posts holding emoji sequences (version 2) or a NUL finish alone. The equality is tested on random hostile
+    batches (``tests/test_fast_path.py``).
+    """
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(f"unknown normaliser version {version!r}; supported: {', '.join(SUPPORTED_VERSIONS)}")
+    out: list[str | None] = [None] * len(texts)
+    where, pending = [], []
+    for i, text in enumerate(texts):
+        if _BATCH_MARK in text:
+            out[i] = normalize(text, version)
+            continue
+        if version == "2":
+            text, emoji_found = _prepare_v2(text)
+            if emoji_found:
+                out[i] = _finish(_map_slang_fast(_tokens_v2(text, emoji_found)))
+                continue
+        else:
+            text = _prepare_v1(text)
+        where.append(i)
+        pending.append(text)
+    if pending:
+        tokens = _TOKEN.findall(_BATCH_JOIN.join(pending))
+        if version == "2":
+            tokens = _map_slang_fast(tokens)
+        else:
+            slang = _slang()
+            tokens = list(map(slang.get, tokens, tokens))
+        parts = [part.strip(" ") for part in _finish(tokens).split(_BATCH_MARK)]
+        if len(parts) != len(pending):  # cannot happen (no slang word or name holds a NUL); stay exact if it does
+            parts = [normalize(texts[i], version) for i in where]
+        for i, part in zip(where, parts):
+            out[i] = part
+    return out  # type: ignore[return-value]
+
+
+def normalize_reference(text: str, version: str = NORMALIZER_VERSION) -> str:
+    """The specification of :func:`normalize`: the steps of the module docstring, written plainly, one pass each.
+
+    :func:`normalize` must return exactly this for every string (``tests/test_normalize_fast.py`` checks it on
+    fixed and randomly generated hostile strings); it is kept for that test and as the readable definition.
+    """
+    if version == "1":
+        return _normalize_v1_reference(text)
     if version != "2":
         raise ValueError(f"unknown normaliser version {version!r}; supported: {', '.join(SUPPORTED_VERSIONS)}")
     text = unicodedata.normalize("NFKC", _SURROGATES.sub(" ", text))
@@ -198,7 +420,7 @@ def normalize(text: str, version: str = NORMALIZER_VERSION) -> str:
     return " ".join(_mask_names(" ".join(tokens).split()))
 
 
-def _normalize_v1(text: str) -> str:
+def _normalize_v1_reference(text: str) -> str:
     """Version 1 of :func:`normalize`, unchanged (see the module docstring for why it is kept)."""
     text = unicodedata.normalize("NFKC", _SURROGATES.sub(" ", text))
     if "/" in text or "www" in text:

@@ -123,3 +123,8 @@ def test_speed_quick(tiny_model_dir):
     out = run("speed.py", "--quick", "--no-torch", "--model", str(tiny_model_dir))
     assert "pilkada-nlp tiny (linear)" in out and "scikit-learn TF-IDF" in out and "Cold start" in out
     assert "skipped: --no-torch" in out
+
+
+def test_speed_paths_quick_reports_identical_fast_path(tiny_model_dir):
+    out = run("speed.py", "--paths", "--quick", "--model", str(tiny_model_dir))
+    assert "bit-identical" in out and "fast ÷ reference" in out and "Cold start" in out

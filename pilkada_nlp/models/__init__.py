@@ -94,6 +94,13 @@ def _load(directory: Path, quantize: str | None = None) -> Classifier:
         from pilkada_nlp.backends.transformer import TransformerBackend
 
         backend = TransformerBackend.load(directory, manifest, quantize)
+    elif backend_name == "onnx":
+        from pilkada_nlp.backends.onnx import OnnxBackend
+
+        if quantize is not None:
+            raise ModelFileError(f"{directory}: quantize={quantize!r} applies at load to torch models; an ONNX model "
+                                 "is quantised when exported (training/export_onnx.py --quantize int8)")
+        backend = OnnxBackend.load(directory, manifest)
     elif backend_name == "ensemble":
         from pilkada_nlp.backends.ensemble import EnsembleBackend
 

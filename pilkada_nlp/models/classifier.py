@@ -12,7 +12,7 @@ from pilkada_nlp.explain import map_explanation
 from pilkada_nlp.inputs import as_text_list, check_text, original_offset
 from pilkada_nlp.labels import BENIGN, LABELS
 from pilkada_nlp.predictions import Prediction
-from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
+from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize, normalize_batch
 
 #: Warning of a post that holds no word that could support a flag (see :func:`pilkada_nlp.text.has_evidence`).
 NO_EVIDENCE_WARNING = "no evidence: nothing in the text could support a flag"
@@ -76,7 +76,7 @@ class Classifier:
         """Calibrated probabilities, shape ``(n, len(labels))``, rows summing to 1; NaN rows for empty texts."""
         items, _ = as_text_list(texts)
         clean = [check_text(value, i)[0] for i, value in enumerate(items)]
-        return self._probabilities([self._normalize(text) for text in clean])
+        return self._probabilities(self._normalize_all(clean))
 
     def predict(self, texts: object) -> list[str]:
         """The primary label of each text (see the class docstring for the rule)."""
@@ -95,11 +95,17 @@ class Classifier:
         check_explain_top(explain_top)
         items, single = as_text_list(texts)
         checked = [check_text(value, i) for i, value in enumerate(items)]
-        inputs = [self._normalize(text) for text, _ in checked]
+        texts = [text for text, _ in checked]
+        inputs = self._normalize_all(texts)
         probabilities = self._probabilities(inputs)
+        # the evidence rule reads the current normaliser's output: the model's own input when it is that version
+        current = self.normalizer_version == NORMALIZER_VERSION
+        evidence = inputs if current else self._normalize_all(texts, NORMALIZER_VERSION)
         predictions = []
-        for original, (text, warning), model_input, row in zip(items, checked, inputs, probabilities):
-            predictions.append(self._prediction(text, model_input, row, warning, explain, explain_top, len(original)))
+        for original, (text, warning), model_input, evidence_text, row in zip(items, checked, inputs, evidence,
+                                                                               probabilities):
+            predictions.append(self._prediction(text, model_input, row, warning, explain, explain_top, len(original),
+                                                evidence_text))
         if factcheck is not None:
             from pilkada_nlp.factcheck.integrate import apply_matches, as_index
 
@@ -109,6 +115,16 @@ class Classifier:
     def _normalize(self, text: str) -> str:
         """What the backend reads: the text normalised with the model's version, or as is for raw-text backends."""
         return text if self.normalizer_version is None else normalize(text, self.normalizer_version)
+
+    def _normalize_all(self, texts: list[str], version: str | None = None) -> list[str]:
+        """:meth:`_normalize` of every text (with ``version``, the model's by default), batched when there are several
+        (:func:`~pilkada_nlp.text.normalize_batch`, same output)."""
+        version = version or self.normalizer_version
+        if version is None:
+            return list(texts)
+        if len(texts) == 1:
+            return [normalize(texts[0], version)]
+        return normalize_batch(texts, version)
 
     def _probabilities(self, inputs: list[str]) -> np.ndarray:
         """Calibrated probabilities of backend inputs (see :meth:`_normalize`), in batches. Empty inputs get NaN
@@ -123,11 +139,12 @@ class Classifier:
         return out
 
     def _prediction(self, text: str, model_input: str, row: np.ndarray, warning: str | None, explain: bool,
-                    explain_top: int, original_length: int) -> Prediction:
+                    explain_top: int, original_length: int, evidence_text: str | None = None) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
         flags: list[str] = []
-        evidence_text = model_input if self.normalizer_version == NORMALIZER_VERSION else normalize(text)
+        if evidence_text is None:  # the current normaliser's output: the model's own input when it is that version
+            evidence_text = model_input if self.normalizer_version == NORMALIZER_VERSION else normalize(text)
         if text.strip() and not has_evidence(evidence_text):
             warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:

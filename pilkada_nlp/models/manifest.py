@@ -36,10 +36,10 @@ from pilkada_nlp.labels import FLAG_LABELS, LABELS
 MANIFEST = "model.json"
 FORMAT_VERSION = 1
 UNSAFE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth", ".ckpt")
-BACKENDS = ("linear", "transformer", "ensemble")
+BACKENDS = ("linear", "transformer", "ensemble", "onnx")
 #: Files each backend reads; they must be listed in ``files``.
 REQUIRED_FILES = {"linear": ("linear.npz", "vocabulary.json"), "transformer": ("model.safetensors", "config.json"),
-                  "ensemble": ()}
+                  "ensemble": (), "onnx": ("model.onnx", "tokenizer.json")}
 QUANTIZE = (None, "none", "fp32", "int8")
 #: Largest ``model.json`` read (the shipped ones are under 30 KB; metrics make them grow, weights never do).
 MAX_MANIFEST_BYTES = 4 << 20
