@@ -157,14 +157,16 @@ def score_dataframe(
     matched = {name: np.full(n, None, dtype=object) for name in MATCH_COLUMNS}
     if ok:
         predictions = classifier.classify([values[i] if errors[i] is None else "" for i in ok], factcheck=factcheck)
-        if factcheck is not None:
-            rows = [p.to_row() for p in predictions]
+        if factcheck is not None:  # rows without text match nothing: their match columns stay empty
+            with_text = [j for j, i in enumerate(ok) if errors[i] is None]
+            rows = [predictions[j].to_row() for j in with_text]
             for name in MATCH_COLUMNS:
-                matched[name][ok] = [row[name] for row in rows]
+                matched[name][[ok[j] for j in with_text]] = [row[name] for row in rows]
         label[ok] = [p.label for p in predictions]
         score[ok] = [p.score for p in predictions]
         scores[ok] = [[p.scores[name] for name in LABELS] for p in predictions]
         flags[ok] = [";".join(p.flags) for p in predictions]
+
     def text(values: Any) -> pd.Series:  # object dtype keeps None as None on every pandas version
         return pd.Series(values, index=df.index, dtype=object)
 

@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a fact-check index: adds match_claim, match_url, match_verdict, match_similarity, match_stance")
 
     p = command("factcheck", None, "build a fact-check index from an archive of debunks, or match posts against one")
-    fc = p.add_subparsers(dest="factcheck_command", required=True)
+    fc = p.add_subparsers(dest="factcheck_command", required=True, help="build: index an archive; match: look posts up")
     q = fc.add_parser("build", help="index an archive (CSV/TSV/JSONL/Parquet with claim, verdict, url, date, source)",
                       description="index an archive (CSV/TSV/JSONL/Parquet with claim, verdict, url, date, source "
                                   "and optionally explanation)")

@@ -26,8 +26,11 @@ def test_classify_json_reads_stdin_and_explains(tiny_model_dir, capsys, monkeypa
     assert [row["text"] for row in rows] == ["amplop seratus ribu", "", "surat suara sudah dicoblos"]  # aligned
     for row in rows:
         assert set(row["scores"]) == set(LABELS)
-        assert abs(sum(row["scores"].values()) - 1) < 1e-6
-        assert isinstance(row["explanation"], list)
+        if row["text"]:
+            assert abs(sum(row["scores"].values()) - 1) < 1e-6
+            assert isinstance(row["explanation"], list)
+        else:  # empty text: nothing to score (README, "Bad input")
+            assert set(row["scores"].values()) == {None} and row["warning"] == "empty text"
 
 
 def test_classify_without_input_is_a_usage_error(tiny_model_dir, monkeypatch):

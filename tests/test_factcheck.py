@@ -366,7 +366,7 @@ def test_cli_errors_are_one_line_usage_errors(argv, message, tmp_path, capsys, m
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err.strip().splitlines()[-1]
+    assert message in capsys.readouterr().err.strip().splitlines()[0]
 
 
 def test_cli_missing_columns(tmp_path, capsys):

