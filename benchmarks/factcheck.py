@@ -45,14 +45,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO, provenance, table  # noqa: E402
-from pilkada_nlp.factcheck import FactCheckIndex, load_index, stance  # noqa: E402
-from pilkada_nlp.factcheck.archive import verdict_class  # noqa: E402
-from pilkada_nlp.factcheck.encoders import E5Encoder  # noqa: E402
-from pilkada_nlp.factcheck.integrate import HOAX, decide, tune_thresholds  # noqa: E402
-from pilkada_nlp.text import normalize  # noqa: E402
-from training import stance_templates  # noqa: E402
-from training.factcheck_archive import ARCHIVE_COLUMNS, claim_key, cross_pairs, load_archive, split_of  # noqa: E402
+from benchmarks.common import REPO, provenance, table
+from pilkada_nlp.factcheck import FactCheckIndex, load_index, stance
+from pilkada_nlp.factcheck.archive import verdict_class
+from pilkada_nlp.factcheck.encoders import E5Encoder
+from pilkada_nlp.factcheck.integrate import HOAX, decide, tune_thresholds
+from pilkada_nlp.text import normalize
+from training import stance_templates
+from training.factcheck_archive import ARCHIVE_COLUMNS, claim_key, cross_pairs, load_archive, split_of
 
 #: Which side of a pair is the query (the first with a post-like text, in this order).
 QUERY_PREFERENCE = ["turnbackhoax2024_alharkan", "bdc2020_satriadata_hoax", "mafindo_hoax_1k",

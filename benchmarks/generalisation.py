@@ -32,9 +32,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO, provenance, table  # noqa: E402
-from pilkada_nlp.labels import BENIGN, LABELS  # noqa: E402
-from training.evaluate import flag_metrics, label_metrics, ranking_metrics, suite_metrics  # noqa: E402
+from benchmarks.common import REPO, provenance, table
+from pilkada_nlp.labels import BENIGN
+from training.evaluate import flag_metrics, label_metrics, ranking_metrics, suite_metrics
 
 FUNCTIONAL_DIR = REPO / "data" / "functional"
 

@@ -47,8 +47,8 @@ from typing import Any
 
 import pandas as pd
 
-from pilkada_nlp.models.manifest import sha256_of
 from pilkada_nlp.labels import LABELS
+from pilkada_nlp.models.manifest import sha256_of
 
 #: File extension -> format name.
 FORMATS = {

@@ -38,8 +38,8 @@ from pilkada_nlp.text import normalize
 from training import audit
 from training.augment import match_surface, surface_rates
 from training.dedup import dedup_key, duplicate_groups
-from training.select_relabel import PUBLIC_SAMPLE
 from training.project_data import REPO, join_annotations, load_authored, load_reviewed, read_annotations
+from training.select_relabel import PUBLIC_SAMPLE
 from training.sources import HELDOUT_POOL, LOADERS, POOL_SOURCES, load_all
 
 SPLITS = ("train", "validation", "test", "real_test", "heldout_pool")
@@ -85,7 +85,7 @@ def collect(config: CorpusConfig) -> pd.DataFrame:
     ).assign(origin="public")
     # Stand-off labels cover pool posts and the public posts relabelled with the guidelines; both win over mappings.
     annotations = read_annotations()
-    pools = load_all(data_dir, list(POOL_SOURCES))
+    pools = load_all(data_dir, sorted(POOL_SOURCES))  # sorted: a frozenset's order changes with the hash seed
     annotated = join_annotations(annotations, pd.concat([pools, public]))
     if config.public_hate == "relabelled":  # after the join: relabelled rows come back through `annotated`
         public = public[~(public["source"].isin(RELABELLED_SOURCES) & (public["label"] == "hate_speech"))]

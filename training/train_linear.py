@@ -39,9 +39,9 @@ from pilkada_nlp.models.classifier import softmax
 from pilkada_nlp.models.manifest import write_manifest
 from pilkada_nlp.text import NORMALIZER_VERSION, has_evidence, normalize
 from training import outdir
-from training.sources import SOCIAL_MEDIA_SOURCES
 from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
+from training.sources import SOCIAL_MEDIA_SOURCES
 
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.951, 0.025), 3)
 

@@ -21,7 +21,6 @@ import argparse
 import hashlib
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

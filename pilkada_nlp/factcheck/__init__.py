@@ -18,5 +18,15 @@ from pilkada_nlp.factcheck.index import FactCheckIndex, Match, load_index
 from pilkada_nlp.factcheck.stance import STANCES, predict_stance
 from pilkada_nlp.factcheck.store import IndexFileError
 
-__all__ = ["ArchiveError", "FactCheckIndex", "IndexFileError", "Match", "ReadSummary", "Record", "STANCES",
-           "load_index", "predict_stance", "read_archive"]
+__all__ = [
+           "STANCES",
+           "ArchiveError",
+           "FactCheckIndex",
+           "IndexFileError",
+           "Match",
+           "ReadSummary",
+           "Record",
+           "load_index",
+           "predict_stance",
+           "read_archive",
+]

@@ -17,7 +17,6 @@ corrupt or foreign file is refused with a one-line :class:`IndexFileError`. The 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from pilkada_nlp.models.manifest import sha256_of
 
 FORMAT = "pilkada-nlp-factcheck"
 FORMAT_VERSION = 1
@@ -58,12 +59,6 @@ class IndexFileError(ValueError):
     """A path that is not a fact-check index, or one whose files are corrupt, changed or from another version."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def create_database(directory: Path) -> sqlite3.Connection:
