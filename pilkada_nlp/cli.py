@@ -239,6 +239,7 @@ def _serve(args: argparse.Namespace) -> int:
         keys=Path(args.keys), database=Path(args.db), model=args.model, max_body_bytes=args.max_body_bytes,
         max_classify_texts=args.max_classify, max_score_texts=args.max_score, rate_per_second=args.rate,
         rate_burst=args.burst, workers=args.workers, log_texts=args.log_texts,
+        factcheck=Path(args.factcheck) if args.factcheck else None,
         queue_files=tuple(Path(q) for q in args.queue), queue_uncertain=args.uncertain, queue_audit=args.audit,
         queue_margin=args.margin,
     )
@@ -398,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--burst", type=int, default=100, help="requests a key may make at once after a pause")
     p.add_argument("--workers", type=int, default=2, help="classification threads")
     p.add_argument("--log-texts", action="store_true", help="also log post texts (off: posts hold personal data)")
+    p.add_argument("--factcheck", default=None, metavar="INDEX",
+                   help="a fact-check index (pilkada-nlp factcheck build): enables POST /v1/factcheck/match")
     actions = p.add_subparsers(dest="serve_command", metavar="add-key", help="add-key: make an API key")
     k = actions.add_parser("add-key", help="make an API key; prints the key (its only line of output)",
                            description="make an API key and store its hash in the keys file; prints the key")

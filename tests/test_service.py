@@ -282,3 +282,25 @@ def test_post_texts_stay_out_of_the_log_unless_asked(keys, tmp_path, caplog):
     loud = make_client(keys, tmp_path / "loud", log_texts=True)
     loud.post("/v1/classify", json={"texts": secret}, headers=auth(keys["reader"]))
     assert secret in caplog.text
+
+
+# -- fact-check matching -------------------------------------------------------------------------------------------
+def test_factcheck_match_needs_an_index(client, reader):
+    answer = client.post("/v1/factcheck/match", json={"texts": "kotak suara dibakar"}, headers=reader)
+    assert answer.status_code == 404 and "--factcheck" in answer.json()["error"]
+
+
+def test_factcheck_match_returns_the_debunks_a_post_repeats(keys, reader, tmp_path):
+    from pilkada_nlp.factcheck import FactCheckIndex
+    from tests.test_factcheck import CLAIMS, ENCODER, rows, write_csv
+
+    FactCheckIndex.build(write_csv(tmp_path / "archive.csv", rows()), tmp_path / "index", encoder=ENCODER).close()
+    with make_client(keys, tmp_path, factcheck=tmp_path / "index") as client:
+        answer = client.post("/v1/factcheck/match", json={"texts": [CLAIMS[0][0], "ayo ke tps"], "k": 2},
+                             headers=reader)
+        assert answer.status_code == 200
+        results = answer.json()["results"]
+        assert len(results) == 2 and results[0][0]["claim"] == CLAIMS[0][0]
+        assert 0.0 <= results[0][0]["similarity"] <= 1.0
+        assert client.post("/v1/factcheck/match", json={"texts": "x"}).status_code == 401
+        assert client.post("/v1/factcheck/match", json={"texts": "x", "k": 0}, headers=reader).status_code == 422

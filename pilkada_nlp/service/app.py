@@ -45,6 +45,7 @@ from pilkada_nlp.service.schemas import (
     ClassifyRequest,
     ClassifyResponse,
     DecisionRequest,
+    MatchRequest,
     QueueRequest,
     ScoreLine,
     ScoreRequest,
@@ -84,6 +85,21 @@ class Service:
         self.metrics = metrics.Metrics()
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="pilkada-classify")
         self.coalescer = Coalescer(lambda texts: self.model.classify(texts), self.pool)
+        # The index's SQLite connection belongs to the thread that opened it: one thread opens and queries it.
+        self.factcheck_pool = ThreadPoolExecutor(1, thread_name_prefix="pilkada-factcheck")
+        self.index = None
+        if config.factcheck is not None:
+            from pilkada_nlp.factcheck import load_index
+
+            self.index = self.factcheck_pool.submit(load_index, config.factcheck).result()
+
+    async def match(self, texts: list[str], k: int) -> list[list[dict[str, Any]]]:
+        """The ``k`` best fact-checks per post from the index's own thread; 404 when no index is configured."""
+        if self.index is None:
+            raise HTTPException(404, "no fact-check index configured (start the service with --factcheck INDEX)")
+        loop = asyncio.get_running_loop()
+        matches = await loop.run_in_executor(self.factcheck_pool, lambda: self.index.match(texts, k=k))
+        return [[m.to_dict() for m in post] for post in matches]
 
     async def classify(self, texts: str | list[str], explain: bool = False) -> list[Prediction]:
         """Predictions for ``texts`` from the thread pool; a ``TypeError`` of the library becomes a 422.
@@ -267,6 +283,7 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         service.pool.shutdown(wait=True)
+        service.factcheck_pool.shutdown(wait=True)
         service.store.close()
 
     # FastAPIOffline: FastAPI with the Swagger UI and ReDoc assets of /docs served from the package, not a CDN
@@ -344,6 +361,15 @@ def create_app(config: ServiceConfig, *, model: Classifier | None = None,
         log_texts(body.texts)
         predictions = await service.classify(body.texts, body.explain)
         return JSONResponse({"model": service.version, "results": [p.to_dict() for p in predictions]})
+
+    @app.post("/v1/factcheck/match", tags=["factcheck"], dependencies=[reader])
+    async def factcheck_match(body: MatchRequest) -> JSONResponse:
+        """The known fact-checks each post repeats, best first, with similarity and stance (needs ``--factcheck``)."""
+        texts = [body.texts] if isinstance(body.texts, str) else body.texts
+        if len(texts) > config.max_classify_texts:
+            raise HTTPException(413, f"at most {config.max_classify_texts} texts per /v1/factcheck/match request")
+        log_texts(body.texts)
+        return JSONResponse({"results": await service.match(texts, body.k)})
 
     @app.post("/v1/score", tags=["classify"], dependencies=[reader],
               responses={200: {"content": {"application/x-ndjson": {"schema": ScoreLine.model_json_schema()}},

@@ -27,6 +27,8 @@ class ServiceConfig:
     rate_burst: int = 100
     #: Threads that run classification, so the event loop never waits on the model.
     workers: int = 2
+    #: Fact-check index directory (``pilkada-nlp factcheck build``); enables ``/v1/factcheck/match``.
+    factcheck: Path | None = None
     #: Log post texts (off by default: posts can hold personal data).
     log_texts: bool = False
     #: Scored files whose review-export selection is added to the queue at start (``pilkada-nlp score`` output).

@@ -19,6 +19,12 @@ class ClassifyRequest(BaseModel):
     explain: StrictBool = Field(False, description="add the n-grams that pushed hardest towards each label")
 
 
+class MatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    texts: StrictStr | list[StrictStr] = Field(description="one post, or a list of posts")
+    k: int = Field(5, ge=1, le=20, description="fact-checks per post, best first")
+
+
 class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[StrictStr] = Field(description="the posts to score; results stream back as JSON lines, in order")
