@@ -139,12 +139,11 @@ class Classifier:
         return out
 
     def _prediction(self, text: str, model_input: str, row: np.ndarray, warning: str | None, explain: bool,
-                    explain_top: int, original_length: int, evidence_text: str | None = None) -> Prediction:
+                    explain_top: int, original_length: int, evidence_text: str) -> Prediction:
+        """One post's result; ``evidence_text`` is the post as the current normaliser writes it."""
         scores = {label: float(p) for label, p in zip(self.labels, row)}
         scores = {label: scores[label] for label in LABELS}
         flags: list[str] = []
-        if evidence_text is None:  # the current normaliser's output: the model's own input when it is that version
-            evidence_text = model_input if self.normalizer_version == NORMALIZER_VERSION else normalize(text)
         if text.strip() and not has_evidence(evidence_text):
             warning = f"{warning}; {NO_EVIDENCE_WARNING}" if warning else NO_EVIDENCE_WARNING
         else:
@@ -155,18 +154,18 @@ class Classifier:
         label = flags[0] if flags else BENIGN
         explanation = highlights = None
         if explain:
-            explanation, highlights = self._explain(text, label, explain_top, original_length)
+            # raw-text backends (the ensemble) are explained on the current normaliser's words, which
+            # map_explanation aligns with the original text
+            explain_input = evidence_text if self.normalizer_version is None else model_input
+            explanation, highlights = self._explain(text, explain_input, label, explain_top, original_length)
         return Prediction(label, scores[label], scores, tuple(flags), explanation, warning, highlights)
 
-    def _explain(self, text: str, label: str, explain_top: int, original_length: int) -> tuple[
+    def _explain(self, text: str, normalised: str, label: str, explain_top: int, original_length: int) -> tuple[
             tuple[tuple[str, float], ...], tuple[tuple[int, int, float], ...]]:
         """``(explanation, highlights)`` in the words and offsets of the caller's text (:mod:`pilkada_nlp.explain`).
 
         The backend ranks every n-gram (not just ``explain_top``), so that ``explain_top`` remain after hiding
         punctuation and stop-words."""
-        # The backend's own input, except for raw-text backends (the ensemble), whose occlusion then removes the same
-        # normalised words that map_explanation aligns with the original text.
-        normalised = normalize(text) if self.normalizer_version is None else self._normalize(text)
         if not normalised:
             return (), ()
         pairs = self.backend.explain(normalised, self.labels.index(label), 4 * len(normalised.split()))
