@@ -175,3 +175,28 @@ def test_tampered_graph_is_refused(exported, tmp_path):
     (broken / "model.onnx").write_bytes(bytes(data))
     with pytest.raises(ModelFileError, match="checksum"):
         load_model(broken)
+
+
+def test_recalibrated_export_fits_its_own_calibration_on_validation(trained_dir, tmp_path):  # noqa: F811
+    """``--recalibrate CORPUS`` refits temperature and thresholds for the int8 graph on the validation split, keeps
+    the source's under ``export.source_calibration``, and stores metrics that the loaded export reproduces."""
+    import pandas as pd
+
+    from training import export_onnx
+    from training.evaluate import split_metrics
+    from training.train_linear import decide
+
+    corpus, out = trained_dir.parent / "corpus", tmp_path / "int8"
+    assert export_onnx.main(["--model", str(trained_dir), "--out", str(out), "--recalibrate", str(corpus)]) == 0
+    manifest = json.loads((out / MANIFEST).read_text())
+    source = json.loads((trained_dir / MANIFEST).read_text())
+    assert manifest["export"]["source_calibration"]["thresholds"] == source["thresholds"]
+    assert manifest["export"]["recalibrated_on"]["split"] == "validation"
+    assert set(manifest["thresholds"]) == set(LABELS) - {"benign"} and manifest["temperature"] > 0
+    model = load_model(out)
+    validation = pd.read_parquet(corpus / "validation.parquet")
+    texts = list(validation["text"])
+    order = [model.labels.index(label) for label in LABELS]
+    predicted = decide(model.predict_proba(texts)[:, order], model.thresholds, texts)
+    assert split_metrics(validation, predicted, "benign")["macro_f1"] == manifest["metrics"]["validation"]["macro_f1"]
+    assert model.predict(texts) == list(predicted), "classify applies the refitted calibration"

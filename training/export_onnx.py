@@ -12,8 +12,10 @@ thresholds, temperature, normaliser version and metrics, and records the export 
 quantisation, library versions, logit agreement with torch on a few posts).
 
 Needs the ``[transformer]`` and ``[onnx]`` extras. Inference needs only ``onnxruntime``, ``tokenizers`` and numpy
-(:mod:`pilkada_nlp.backends.onnx`). Calibration (temperature, thresholds) is the source model's: int8 moves scores
-slightly; ``benchmarks/quantization.py``-style comparisons tell by how much.
+(:mod:`pilkada_nlp.backends.onnx`). Calibration (temperature, thresholds) is the source model's, unless
+``--recalibrate CORPUS`` is given: int8 moves scores, so the export's own temperature and thresholds are then fitted
+on that corpus's validation split with the trainer's rule (false-flag cap, minimum-evidence rule), and its metrics
+on every split are recomputed; the source's calibration and metrics are kept under ``export.source_calibration``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ class ExportConfig:
     name: str = ""
     """name in the output manifest (default: the source's, with "-onnx" and the quantisation)"""
     overwrite: bool = False
+    recalibrate: str = ""
+    """corpus folder whose validation split refits the export's temperature and thresholds ("": keep the source's)"""
+    max_real_false_flag_rate: float | None = 0.02
+    """with ``recalibrate``: the trainer's cap on false flags among ordinary social-media validation posts"""
 
 
 def _versions() -> dict[str, str]:
@@ -145,7 +151,41 @@ def export(config: ExportConfig) -> Path:
                    "config": asdict(config), "versions": _versions()},
     })
     _check(out, backend)
+    if config.recalibrate:
+        recalibrate(out, Path(config.recalibrate), config.max_real_false_flag_rate)
     return out
+
+
+def recalibrate(out: Path, corpus: Path, max_real_false_flag_rate: float | None) -> None:
+    """Refit the export's temperature and thresholds on ``corpus``'s validation split; rescore every split.
+
+    What the trainer does for its own weights (:func:`training.train_transformer.calibrate_and_score`), done for the
+    graph that will actually run: test, real_test and the held-out pool are only scored.
+    """
+    from pilkada_nlp.backends.onnx import OnnxBackend
+    from pilkada_nlp.text import normalize_batch
+    from training.train_linear import read_split
+    from training.train_transformer import calibrate_and_score
+
+    manifest = read_manifest(out)
+    backend = OnnxBackend.load(out, manifest)
+    splits = {name: read_split(corpus, name) for name in ("validation", "test", "real_test", "heldout_pool")
+              if (corpus / f"{name}.parquet").is_file()}
+    version = manifest["normalizer_version"]
+    logits = {name: backend.logits(normalize_batch(list(frame["text"]), version)) for name, frame in splits.items()}
+    majority = read_split(corpus, "train")["label"].mode()[0]
+    result = calibrate_and_score(splits, logits, majority, max_real_false_flag_rate)
+    manifest = {k: v for k, v in manifest.items() if k not in ("files", "format_version")}
+    manifest["export"]["source_calibration"] = {k: manifest.get(k) for k in ("temperature", "thresholds", "metrics")}
+    manifest["export"]["recalibrated_on"] = {"corpus": str(corpus), "split": "validation",
+                                             "max_real_false_flag_rate": max_real_false_flag_rate}
+    manifest.update(temperature=round(result["temperature"], 6), thresholds=result["thresholds"],
+                    metrics=result["metrics"])
+    (out / MANIFEST).unlink()
+    write_manifest(out, manifest)
+    print(f"recalibrated on {corpus}/validation: temperature {manifest['temperature']}, thresholds "
+          f"{manifest['thresholds']}; macro-F1 " + ", ".join(f"{n} {m['macro_f1']}" for n, m in result["metrics"].items()),
+          file=sys.stderr)
 
 
 def _check(out: Path, backend) -> None:
@@ -172,9 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-tensor", action="store_true", help="one int8 scale per weight tensor (default: per channel)")
     parser.add_argument("--name", default="", help="name in the output manifest")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--recalibrate", default="", metavar="CORPUS",
+                        help="refit temperature and thresholds of the export on CORPUS/validation.parquet")
+    parser.add_argument("--max-real-false-flag-rate", type=float, default=0.02,
+                        help="with --recalibrate: most ordinary social-media benign validation posts flagged")
     args = parser.parse_args(argv)
     out = export(ExportConfig(model=args.model, out=args.out, quantize=args.quantize, optimize=not args.no_optimize,
-                              per_channel=not args.per_tensor, name=args.name, overwrite=args.overwrite))
+                              per_channel=not args.per_tensor, name=args.name, overwrite=args.overwrite,
+                              recalibrate=args.recalibrate, max_real_false_flag_rate=args.max_real_false_flag_rate))
     print(json.dumps({"out": str(out)}))
     return 0
 

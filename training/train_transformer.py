@@ -8,11 +8,15 @@
 
 1. Normalised text (``pilkada_nlp.text.normalize``), tokenised with ``datasets.Dataset.map``; posts longer than
    ``max_length`` keep their head and tail (:func:`pilkada_nlp.backends.transformer.encode`).
-2. AdamW with linear warm-up and decay; cross-entropy weighted by balanced class weights, real annotated posts
-   ``real_weight`` times more (as the linear trainer). Batches are drawn from length buckets, padded per batch.
+   With ``--keep-layers N`` only the encoder's first N layers are kept: a smaller, faster student that starts from
+   the pretrained weights of the layers it keeps.
+2. AdamW with linear warm-up and decay; cross-entropy weighted by the linear trainer's row weights (real annotated
+   posts ``real_weight`` times more, the corpus's authored-surface and silver weights, balanced labels). Batches are
+   drawn from length buckets, padded per batch.
 3. Validation macro-F1 every ``eval_every`` steps (and at each epoch end); the best weights are kept; training stops
    after ``patience`` evaluations without improvement, or when ``max_minutes`` have passed.
-4. Temperature scaling and per-label thresholds on validation, with the linear trainer's functions.
+4. Temperature scaling and per-label thresholds on validation, with the linear trainer's functions and its cap on
+   false flags among ordinary social-media posts (``max_real_false_flag_rate``) and minimum-evidence rule.
 5. With ``--compare-with MODEL_DIR``: the linear model and an ensemble (mean of calibrated probabilities, its own
    thresholds tuned on validation) are scored on the same splits, and ``--report`` writes the comparison.
 """
@@ -42,7 +46,8 @@ from training import outdir
 from training.ensemble import fit_ensemble, member_probabilities
 from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
-from training.train_linear import decide, fit_temperature, read_split, tune_thresholds
+from training.sources import SOCIAL_MEDIA_SOURCES
+from training.train_linear import LinearConfig, decide, fit_temperature, read_split, row_weights, tune_thresholds
 
 SPLITS = ("train", "validation", "test", "real_test")
 
@@ -64,6 +69,10 @@ class TransformerConfig:
     warmup_ratio: float = 0.06
     real_weight: float = 2.0
     freeze_embeddings: bool = False
+    #: Keep only the encoder's first N layers (0: all of them).
+    keep_layers: int = 0
+    #: As the linear trainer: most benign validation posts of ordinary social-media users the thresholds may flag.
+    max_real_false_flag_rate: float | None = 0.02
     eval_every: int = 0
     patience: int = 2
     max_steps: int = 0
@@ -116,15 +125,30 @@ def bucketed_batches(lengths: list[int], batch_size: int, rng: np.random.Generat
     return batches
 
 
-def calibrate_and_score(splits: dict[str, pd.DataFrame], logits: dict[str, np.ndarray], majority: str) -> dict:
-    """Temperature and thresholds from validation; metrics on validation, test and real_test."""
+def calibrate_and_score(splits: dict[str, pd.DataFrame], logits: dict[str, np.ndarray], majority: str,
+                        max_real_false_flag_rate: float | None = None) -> dict:
+    """Temperature and thresholds from validation; metrics (minimum-evidence rule included) on every split given."""
     label_index = {label: i for i, label in enumerate(LABELS)}
-    y_val = splits["validation"]["label"].map(label_index).to_numpy()
-    temperature = fit_temperature(logits["validation"], y_val)
+    validation = splits["validation"]
+    temperature = fit_temperature(logits["validation"], validation["label"].map(label_index).to_numpy())
     probabilities = {name: softmax(values / temperature) for name, values in logits.items()}
-    thresholds = tune_thresholds(probabilities["validation"], splits["validation"]["label"].to_numpy())
-    metrics = {name: split_metrics(splits[name], decide(probabilities[name], thresholds), majority) for name in logits}
+    ordinary = (validation["source"].isin(SOCIAL_MEDIA_SOURCES) & (validation["label"] == "benign")).to_numpy()
+    thresholds = tune_thresholds(probabilities["validation"], validation["label"].to_numpy(), watched=ordinary,
+                                 max_false_flag_rate=max_real_false_flag_rate, texts=list(validation["text"]))
+    metrics = {name: split_metrics(splits[name], decide(probabilities[name], thresholds, list(splits[name]["text"])),
+                                   majority) for name in logits}
     return {"temperature": temperature, "thresholds": thresholds, "probabilities": probabilities, "metrics": metrics}
+
+
+def keep_first_layers(model, n: int) -> None:
+    """Drop every encoder layer after the first ``n`` (in place); the saved config records the new depth."""
+    import torch
+
+    layers = model.base_model.encoder.layer
+    if not 0 < n <= len(layers):
+        raise ValueError(f"--keep-layers must be between 1 and {len(layers)}, got {n}")
+    model.base_model.encoder.layer = torch.nn.ModuleList(list(layers)[:n])
+    model.config.num_hidden_layers = n
 
 
 def train(config: TransformerConfig, compare_with: str | None = None, report: str | None = None) -> dict:
@@ -139,10 +163,7 @@ def train(config: TransformerConfig, compare_with: str | None = None, report: st
     corpus = Path(config.corpus)
     splits = {name: read_split(corpus, name) for name in SPLITS}
     train_frame = stratified_subset(splits["train"], config.train_subset, config.seed)
-    counts = train_frame["label"].value_counts()
-    class_weight = {label: len(train_frame) / (len(LABELS) * counts.get(label, 1)) for label in LABELS}
-    train_frame = train_frame.assign(weight=train_frame["label"].map(class_weight) * np.where(
-        train_frame["origin"].str.startswith("annotated"), config.real_weight, 1.0))
+    train_frame = train_frame.assign(weight=row_weights(train_frame, LinearConfig(real_weight=config.real_weight)))
     eval_frame = stratified_subset(splits["validation"], config.eval_subset, config.seed)
 
     local = Path(config.base_model).is_dir()
@@ -151,6 +172,8 @@ def train(config: TransformerConfig, compare_with: str | None = None, report: st
         config.base_model, local_files_only=local, use_safetensors=local or None, num_labels=len(LABELS),
         id2label=dict(enumerate(LABELS)), label2id={label: i for i, label in enumerate(LABELS)},
     ).float()
+    if config.keep_layers:
+        keep_first_layers(model, config.keep_layers)
     if config.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     manifest_stub = {"labels": list(LABELS), "max_length": config.max_length, "inference_batch_size": 64}
@@ -228,7 +251,7 @@ def train(config: TransformerConfig, compare_with: str | None = None, report: st
         logits[name] = backend.logits([normalize(t) for t in frame["text"]])
         print(f"{name}: {len(frame)} posts scored in {time.perf_counter() - began:.0f}s", flush=True)
     majority = splits["train"]["label"].mode()[0]
-    result = calibrate_and_score(scored, logits, majority)
+    result = calibrate_and_score(scored, logits, majority, config.max_real_false_flag_rate)
     for name, m in result["metrics"].items():
         print(f"{name}: macro-F1 {m['macro_f1']}, flags {m['flags']}", flush=True)
 
@@ -333,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--real-weight", type=float, default=defaults.real_weight)
     parser.add_argument("--freeze-embeddings", action="store_true", help="do not train the word embeddings")
+    parser.add_argument("--keep-layers", type=int, default=defaults.keep_layers,
+                        help="keep only the encoder's first N layers (0: all)")
+    parser.add_argument("--max-real-false-flag-rate", type=float, default=defaults.max_real_false_flag_rate,
+                        help="most benign validation social-media posts the thresholds may flag")
     parser.add_argument("--eval-every", type=int, default=defaults.eval_every, help="steps (0: once per epoch)")
     parser.add_argument("--patience", type=int, default=defaults.patience)
     parser.add_argument("--max-steps", type=int, default=defaults.max_steps, help="stop after this many steps (0: off)")
