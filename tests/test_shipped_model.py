@@ -39,6 +39,14 @@ def test_default_model_is_shipped_and_loads(model):
     assert set(model.thresholds) == {"hoax", "hate_speech", "illegal_campaign"}
 
 
+def test_fast_names_the_linear_model(model):
+    """``load_model("fast")`` is the linear model whatever the default is; the CLI takes the name too."""
+    fast = load_model("fast")
+    assert "fast" in available_models()
+    assert fast.metadata["backend"] == "linear"
+    assert fast.predict([VOTE_BUYING_OFFER, "halo"]) == ["illegal_campaign", "benign"]
+
+
 def test_news_report_about_cyber_patrol_mou_is_benign(model):
     assert classify(NEWS_ABOUT_PATROL_MOU, model=model).label == "benign"
 

@@ -23,17 +23,23 @@ SHIPPED_DIR = Path(__file__).parent
 #: ``linear_v1``, the previous default, kept only as the ensemble's member. In a checkout (``pip install -e``) they
 #: load by name like the default; elsewhere :func:`resolve` says how.
 CHECKOUT_MODELS = ("ensemble", "transformer", "linear_v1")
+#: Other names for shipped models. ``fast`` is the linear model, for callers that want its speed whatever the
+#: default becomes; today the default is that linear model.
+ALIASES = {"fast": DEFAULT_MODEL}
 
 
 def available_models() -> list[str]:
-    """Names of the models shipped inside the package."""
-    return sorted(p.parent.name for p in SHIPPED_DIR.glob("*/model.json"))
+    """Names of the models shipped inside the package (aliases included)."""
+    names = {p.parent.name for p in SHIPPED_DIR.glob("*/model.json")}
+    return sorted(names | {alias for alias, target in ALIASES.items() if target in names})
 
 
 def resolve(name_or_path: str | Path | None) -> Path:
     """The model directory for a shipped name, or for a path."""
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL
+    if isinstance(name_or_path, str):
+        name_or_path = ALIASES.get(name_or_path, name_or_path)
     shipped = SHIPPED_DIR / str(name_or_path)
     if isinstance(name_or_path, str) and "/" not in name_or_path and (shipped / "model.json").is_file():
         return shipped
