@@ -276,9 +276,9 @@ PLACES = ["Kabupaten Sukamaju", "Kota Lembahhijau", "Desa Karangasri", "Kecamata
           "Kota Tanjungembun", "Kabupaten Rawajati", "Desa Cibulan Wetan", "Kota Pasirlaut", "Kabupaten Gunungsepi"]
 ACTORS = ["calon bupati nomor 1", "paslon nomor 2", "tim sukses kandidat A", "petugas KPPS", "ketua RT", "Bawaslu",
           "KPU daerah", "kepala desa", "relawan pasangan B", "camat"]
-EVENTS = ["membagikan amplop berisi uang", "membakar kotak suara", "mengganti hasil rekapitulasi", "menahan undangan "
-          "memilih", "mencoblos surat suara sisa", "menculik saksi", "membagikan sembako bergambar", "menghapus "
-          "nama pemilih", "memalsukan formulir C1", "mengerahkan massa bayaran"]
+EVENTS = ["membagikan amplop berisi uang", "membakar kotak suara", "mengganti hasil rekapitulasi",
+          "menahan undangan memilih", "mencoblos surat suara sisa", "menculik saksi", "membagikan sembako bergambar",
+          "menghapus nama pemilih", "memalsukan formulir C1", "mengerahkan massa bayaran"]
 WHEN = ["saat masa tenang", "pada malam sebelum pencoblosan", "di hari pemungutan suara", "seminggu sebelum debat",
         "setelah rapat pleno", "menjelang subuh"]
 
@@ -381,9 +381,9 @@ def markdown(report: dict) -> str:
     lines = [provenance("Fact-check lookup (issue 12)")]
     if "retrieval" in report:
         c = report["paired_counts"]
-        lines += [f"Paired benchmark: {c['pairs']} cross-archive pairs, {c['pairs_without_post']} without a post-like "
-                  f"side, {c['queries']} queries; index of {report['index'].get('entries', '?')} fact-checks "
-                  f"(the queries' own records left out).", ""]
+        lines += [(f"Paired benchmark: {c['pairs']} cross-archive pairs, {c['pairs_without_post']} without a post-like "
+                   f"side, {c['queries']} queries; index of {report['index'].get('entries', '?')} fact-checks "
+                   f"(the queries' own records left out)."), ""]
         names = {"lexical": "lexical (FTS5 BM25)", "dense": "dense (e5)", "fused-rrf": "fused (RRF order)",
                  "fused": "fused (RRF, re-ranked by similarity; default)"}
         rows = [[variant, names[mode], *(report["retrieval"][f"{variant}/{mode}"][m]
@@ -391,8 +391,8 @@ def markdown(report: dict) -> str:
                 for variant in VARIANTS for mode in MODES]
         lines += [table(["query", "retrieval", "Success@1", "Success@10", "MAP@5"], rows), ""]
         natural = report["retrieval"]["natural/fused"]
-        lines += [f"By whether the post contains the claim (>= {CONTAINS_SHARE:.0%} of the claim's words; the others "
-                  "are mostly posts whose claim is in an image or video), fused, natural queries:", "",
+        lines += [(f"By whether the post contains the claim (>= {CONTAINS_SHARE:.0%} of the claim's words; the others "
+                   "are mostly posts whose claim is in an image or video), fused, natural queries:"), "",
                   table(["queries", "n", "Success@1", "Success@10", "MAP@5"],
                         [[name, natural[name]["n"], natural[name]["success@1"], natural[name]["success@10"],
                           natural[name]["map@5"]] for name in ("contains_claim", "not_contains_claim")]), ""]
@@ -402,16 +402,16 @@ def markdown(report: dict) -> str:
                         [[k, v["n"], v["success@1"], v["success@10"], v["map@5"]] for k, v in by.items()]), ""]
     if "stance" in report:
         s = report["stance"]["heldout"]
-        lines += [f"Stance, held-out claims (held-out templates for authored pairs; C={report['stance']['model']}): "
-                  f"accuracy {s['accuracy']} (n={s['n']}); authored {s['accuracy_authored']} (n={s['n_authored']}), "
-                  f"archive {s['accuracy_archive']} (n={s['n_archive']}); recall asserts {s['recall_asserts']}, "
-                  f"questions {s['recall_questions']}, debunks {s['recall_debunks']}.", ""]
+        lines += [(f"Stance, held-out claims (held-out templates for authored pairs; C={report['stance']['model']}): "
+                   f"accuracy {s['accuracy']} (n={s['n']}); authored {s['accuracy_authored']} (n={s['n_authored']}), "
+                   f"archive {s['accuracy_archive']} (n={s['n_archive']}); recall asserts {s['recall_asserts']}, "
+                   f"questions {s['recall_questions']}, debunks {s['recall_debunks']}."), ""]
     if "effect" in report:
         e = report["effect"]
         th = e["thresholds"]
-        lines += [f"Effect on `hoax` (default model; thresholds tuned on validation claims: assert >= "
-                  f"{th['assert_similarity']}, debunk >= {th['debunk_similarity']}; "
-                  f"{report['effect_counts'].get('left_out_seen_in_training', 0)} posts left out as seen in training):",
+        lines += [(f"Effect on `hoax` (default model; thresholds tuned on validation claims: assert >= "
+                   f"{th['assert_similarity']}, debunk >= {th['debunk_similarity']}; "
+                   f"{report['effect_counts'].get('left_out_seen_in_training', 0)} posts left out as seen in training):"),
                   "", table(["test posts", "n", "flagged hoax without index", "with index"],
                             [[k, v["n"], v["hoax_flagged_without_index"], v["hoax_flagged_with_index"]]
                              for k, v in e["test"].items()]), "",

@@ -137,8 +137,8 @@ def markdown(report: dict) -> str:
     any_model = next(iter(models.values()))
     pool = any_model.get("heldout_pool", {})
     parts = [
-        f"Sanity n = {any_model['sanity_n']}; functional suite n = {any_model['functional']['n']}; held-out pool: "
-        f"{pool.get('benign_n')} benign, {pool.get('non_benign_n')} non-benign posts.",
+        (f"Sanity n = {any_model['sanity_n']}; functional suite n = {any_model['functional']['n']}; held-out pool: "
+         f"{pool.get('benign_n')} benign, {pool.get('non_benign_n')} non-benign posts."),
         "",
         table(["model", "sanity benign", "functional false flags (benign)", "functional flag recall (non-benign)",
                "functional hate recall", "functional macro-F1", "pool false-flag rate", "pool flag recall",

@@ -452,7 +452,7 @@ aku gue gw kamu lu lo anda kita kami dia beliau mereka kalian semua semuanya kap
 kenapa mengapa bagaimana gimana berapa kok sih dong deh nih tuh lah kah yah ini itu dan atau yang ke dari pada
 untuk juga sudah udah belum lagi saja aja sama dengan buat jadi ada bisa mau akan banget sekali sangat lebih
 kurang terus nanti besok kemarin hari sekarang baru masih the a an of to is and
-""".split()) | {URL_TOKEN, USER_TOKEN, EMAIL_TOKEN, MONEY_TOKEN, FIGURE_TOKEN, PARTY_TOKEN}
+""".split()) | {URL_TOKEN, USER_TOKEN, EMAIL_TOKEN, MONEY_TOKEN, FIGURE_TOKEN, PARTY_TOKEN}  # noqa: SIM905 (reads as text)
 
 
 @lru_cache(maxsize=1)

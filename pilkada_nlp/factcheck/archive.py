@@ -18,6 +18,7 @@ Row numbers are 1-based data rows (the CSV header is not counted).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -153,7 +154,7 @@ def _load_file(path: Path) -> tuple[list[dict[str, Any]], list[str], str]:
 
         try:
             frame = pd.read_parquet(path)
-        except Exception as error:  # pyarrow raises several types for corrupt files
+        except Exception as error:  # noqa: BLE001 (pyarrow raises several unrelated types for corrupt files)
             raise ArchiveError(f"{path}: not a readable Parquet file ({type(error).__name__}: {error})") from None
         return frame.to_dict("records"), [str(c) for c in frame.columns], str(path)
     raw = path.read_bytes()
@@ -196,7 +197,7 @@ def _load_file(path: Path) -> tuple[list[dict[str, Any]], list[str], str]:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         return ""
     if isinstance(value, (datetime, date)):
         return value.isoformat()[:10]

@@ -18,6 +18,7 @@ import json
 import re
 import zlib
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ def feature_names(post: str, claim: str) -> list[str]:
     seq = _sequence(post, claim)
     feats = [f"u:{t}" for t in seq if t != CLAIM_TOKEN]
     padded = ["<s>"] + seq + ["</s>"]
-    feats += [f"b:{a}|{b}" for a, b in zip(padded, padded[1:])]
+    feats += [f"b:{a}|{b}" for a, b in pairwise(padded)]
     feats.append("bias:q_end" if seq and seq[-1] == "?" else "bias:no_q_end")
     if "?" in seq:
         feats.append("bias:has_q")

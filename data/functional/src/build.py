@@ -1,6 +1,11 @@
 """Build functional_suite.csv and sanity.csv from src/*.txt and run quality checks."""
-import csv, re, sys, itertools, collections
+import collections
+import csv
+import itertools
+import re
+import sys
 from pathlib import Path
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent
 LABELS = {"hoax", "hate_speech", "illegal_campaign", "benign"}
@@ -55,7 +60,7 @@ for t, n in c.items():
 cs = collections.Counter(r["text"] for r in srows)
 for t, n in cs.items():
     if n > 1: fail(f"duplicate sanity text x{n}: {t}")
-inter = set(norm(r["text"]) for r in rows) & set(norm(r["text"]) for r in srows)
+inter = {norm(r["text"]) for r in rows} & {norm(r["text"]) for r in srows}
 if inter: fail(f"sanity/suite overlap {inter}")
 per = collections.Counter(r["functionality"] for r in rows)
 for f, n in per.items():
