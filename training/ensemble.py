@@ -6,8 +6,9 @@ validation.
 Members are shipped model names or model directories, all trained on the same corpus (``--corpus``). Each member
 keeps its own calibration; only the ensemble's flag thresholds are fitted, on the validation split, with the linear
 trainer's coordinate search (with ``--max-real-false-flag-rate``, under the linear trainer's cap on false flags
-among ordinary social-media validation posts). Test, real_test and the held-out pool are scored once, at the end. The written directory holds just a
-``model.json`` (see :mod:`pilkada_nlp.backends.ensemble`); ``load_model`` reads it like any other model.
+among ordinary social-media validation posts). Test, real_test and the held-out pool are scored once, at the end.
+The written directory holds just a ``model.json`` (see :mod:`pilkada_nlp.backends.ensemble`); ``load_model`` reads
+it like any other model.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ import numpy as np
 import pandas as pd
 
 import pilkada_nlp
-from pilkada_nlp.labels import BENIGN, LABELS
+from pilkada_nlp.labels import LABELS
 from pilkada_nlp.models import available_models, resolve
 from pilkada_nlp.models.manifest import model_identity, write_manifest
 from training.evaluate import bootstrap_difference, split_metrics
-from training.sources import SOCIAL_MEDIA_SOURCES
-from training.train_linear import decide, read_split, tune_thresholds
+from training.train_linear import decide, read_split, tune_capped_thresholds, tune_thresholds
 
 SCORED_SPLITS = ("validation", "test", "real_test", "heldout_pool")
 
@@ -54,9 +54,7 @@ def fit_ensemble(splits: dict[str, pd.DataFrame], probabilities: list[dict[str, 
         thresholds = tune_thresholds(mixed["validation"], validation["label"].to_numpy())
         texts = {name: None for name in splits}
     else:
-        ordinary = (validation["source"].isin(SOCIAL_MEDIA_SOURCES) & (validation["label"] == BENIGN)).to_numpy()
-        thresholds = tune_thresholds(mixed["validation"], validation["label"].to_numpy(), watched=ordinary,
-                                     max_false_flag_rate=max_real_false_flag_rate, texts=list(validation["text"]))
+        thresholds = tune_capped_thresholds(mixed["validation"], validation, max_real_false_flag_rate)
         texts = {name: list(frame["text"]) for name, frame in splits.items()}
     metrics = {name: split_metrics(frame, decide(mixed[name], thresholds, texts[name]), majority)
                for name, frame in splits.items()}
@@ -84,9 +82,9 @@ def build(members: list[str], weights: list[float], corpus: Path, out: Path, nam
     for split, m in result["metrics"].items():
         print(f"{split}: macro-F1 {m['macro_f1']}, flags {m['flags']}", flush=True)
     against_members = {}
+    texts = {split: list(splits[split]["text"]) if max_real_false_flag_rate is not None else None
+             for split in ("test", "real_test")}
     for member, model, member_p in zip(members, models, probabilities):
-        texts = {split: list(splits[split]["text"]) if max_real_false_flag_rate is not None else None
-                 for split in ("test", "real_test")}
         against_members[member] = {
             split: bootstrap_difference(splits[split]["label"],
                                         decide(result["probabilities"][split], result["thresholds"], texts[split]),

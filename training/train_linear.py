@@ -130,6 +130,16 @@ def tune_thresholds(probabilities: np.ndarray, y_true: np.ndarray, rounds: int =
     return thresholds
 
 
+def tune_capped_thresholds(probabilities: np.ndarray, validation: pd.DataFrame,
+                           max_real_false_flag_rate: float | None) -> dict[str, float]:
+    """:func:`tune_thresholds` on the ``validation`` frame under the project's cap: at most
+    ``max_real_false_flag_rate`` of its benign posts from ordinary social-media users (``SOCIAL_MEDIA_SOURCES``)
+    flagged, minimum-evidence rule applied. Every trainer (linear, transformer, ONNX export, ensemble) uses it."""
+    ordinary = (validation["source"].isin(SOCIAL_MEDIA_SOURCES) & (validation["label"] == BENIGN)).to_numpy()
+    return tune_thresholds(probabilities, validation["label"].to_numpy(), watched=ordinary,
+                           max_false_flag_rate=max_real_false_flag_rate, texts=list(validation["text"]))
+
+
 @dataclass
 class FittedLinear:
     """What :func:`fit` returns: the backend and its calibration, ready to score or save."""
@@ -178,9 +188,7 @@ def fit(train: pd.DataFrame, validation: pd.DataFrame, config: LinearConfig) -> 
     validation_logits = backend.logits(texts["validation"])
     temperature = fit_temperature(validation_logits, y["validation"])
     probabilities = softmax(validation_logits / temperature)
-    ordinary = (validation["source"].isin(SOCIAL_MEDIA_SOURCES) & (validation["label"] == BENIGN)).to_numpy()
-    thresholds = tune_thresholds(probabilities, validation["label"].to_numpy(), watched=ordinary,
-                                 max_false_flag_rate=config.max_real_false_flag_rate, texts=list(validation["text"]))
+    thresholds = tune_capped_thresholds(probabilities, validation, config.max_real_false_flag_rate)
     return FittedLinear(backend, temperature, thresholds, c)
 
 

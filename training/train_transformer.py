@@ -46,8 +46,7 @@ from training import outdir
 from training.ensemble import fit_ensemble, member_probabilities
 from training.evaluate import label_metrics, split_metrics
 from training.licences import LICENCES
-from training.sources import SOCIAL_MEDIA_SOURCES
-from training.train_linear import LinearConfig, decide, fit_temperature, read_split, row_weights, tune_thresholds
+from training.train_linear import LinearConfig, decide, fit_temperature, read_split, row_weights, tune_capped_thresholds
 
 SPLITS = ("train", "validation", "test", "real_test")
 
@@ -132,9 +131,7 @@ def calibrate_and_score(splits: dict[str, pd.DataFrame], logits: dict[str, np.nd
     validation = splits["validation"]
     temperature = fit_temperature(logits["validation"], validation["label"].map(label_index).to_numpy())
     probabilities = {name: softmax(values / temperature) for name, values in logits.items()}
-    ordinary = (validation["source"].isin(SOCIAL_MEDIA_SOURCES) & (validation["label"] == "benign")).to_numpy()
-    thresholds = tune_thresholds(probabilities["validation"], validation["label"].to_numpy(), watched=ordinary,
-                                 max_false_flag_rate=max_real_false_flag_rate, texts=list(validation["text"]))
+    thresholds = tune_capped_thresholds(probabilities["validation"], validation, max_real_false_flag_rate)
     metrics = {name: split_metrics(splits[name], decide(probabilities[name], thresholds, list(splits[name]["text"])),
                                    majority) for name in logits}
     return {"temperature": temperature, "thresholds": thresholds, "probabilities": probabilities, "metrics": metrics}
